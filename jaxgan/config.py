@@ -1,0 +1,231 @@
+"""Configuration: the default schema, recipe loading, ``--config.a.b=v`` overrides, checks.
+
+Every recipe in ``configs/`` is ``get_config()`` returning :func:`default_config` with a few
+fields changed, so a recipe reads as a short diff against the default. The default is the
+schema: a key that is not in it is a typo, and fails at once naming the closest valid key.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import json
+import os
+from typing import Any, Iterable
+
+import ml_collections
+
+from jaxgan.errors import ConfigError
+
+# Keys whose change makes an existing workdir's checkpoints unusable (parameter shapes,
+# data the parameters were fit to). Everything else (steps, learning rates, logging) may
+# change between a run and its resume.
+STRUCTURAL_PREFIXES = ("model.", "data.name", "data.resolution", "data.channels")
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """The full schema with jaxgan's defaults: DCGAN on the embedded ``digits`` data at 16x16."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "digits"        # registry name, see jaxgan.data.DATASETS
+  c.data.resolution = 16        # image side; ignored by 2D point sets
+  c.data.channels = 1           # image channels; ignored by 2D point sets
+  c.data.num_examples = 1024    # size of generated sets (synthetic_images)
+
+  c.model = ml_collections.ConfigDict()
+  c.model.generator = "dcgan"       # see jaxgan.models.GENERATORS
+  c.model.discriminator = "dcgan"   # see jaxgan.models.DISCRIMINATORS
+  c.model.latent_dim = 100
+  c.model.g_width = 64          # DCGAN: channels of G's last hidden layer; MLP: hidden units
+  c.model.d_width = 64          # DCGAN: channels of D's first layer; MLP: hidden units
+  c.model.mlp_depth = 3         # hidden layers of the MLP generator/discriminator
+  c.model.d_batchnorm = True    # BatchNorm in D's hidden layers (Radford et al. 2016)
+
+  c.loss = ml_collections.ConfigDict()
+  c.loss.name = "non_saturating"    # see jaxgan.losses.LOSSES
+
+  c.train = ml_collections.ConfigDict()
+  c.train.steps = 1500          # generator updates
+  c.train.batch_size = 64       # global batch, split over devices
+  c.train.n_critic = 1          # discriminator updates per generator update
+  c.train.g_lr = 2e-4
+  c.train.d_lr = 2e-4
+  c.train.g_beta1 = 0.5
+  c.train.g_beta2 = 0.999
+  c.train.d_beta1 = 0.5
+  c.train.d_beta2 = 0.999
+  c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
+  c.train.num_devices = 0       # 0: all local devices
+  c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
+
+  c.checkpoint = ml_collections.ConfigDict()
+  c.checkpoint.every = 500
+  c.checkpoint.keep = 3
+
+  c.log = ml_collections.ConfigDict()
+  c.log.every = 50              # metrics to host, progress bar, metrics.jsonl
+  c.log.sample_every = 500      # PNG grid (or 2D scatter) from a fixed latent batch
+  c.log.num_samples = 64
+  c.log.tensorboard = True
+  c.log.progress = True
+  c.lock()
+  return c
+
+
+def flatten(config: ml_collections.ConfigDict | dict, prefix: str = "") -> dict[str, Any]:
+  """``{'train.steps': 1500, ...}``: dotted key -> leaf value."""
+  out = {}
+  items = config.items() if isinstance(config, dict) else config.to_dict().items()
+  for key, value in items:
+    if isinstance(value, (dict, ml_collections.ConfigDict)):
+      out.update(flatten(value, f"{prefix}{key}."))
+    else:
+      out[f"{prefix}{key}"] = value
+  return out
+
+
+def _unknown_key_error(key: str, valid: Iterable[str], where: str) -> ConfigError:
+  valid = sorted(valid)
+  close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+  hint = f" Did you mean {close[0]!r}?" if close else ""
+  return ConfigError(f"Unknown config key {key!r} {where}.{hint} "
+                     f"Valid keys: {', '.join(valid)}.")
+
+
+def check_keys(config: ml_collections.ConfigDict, where: str = "in the config") -> None:
+  """Refuses any key that the default schema does not have."""
+  valid = flatten(default_config())
+  for key in flatten(config):
+    if key not in valid:
+      raise _unknown_key_error(key, valid, where)
+
+
+def _parse_value(text: str, current: Any, key: str) -> Any:
+  if isinstance(current, bool):
+    low = text.lower()
+    if low in ("1", "true", "yes"):
+      return True
+    if low in ("0", "false", "no"):
+      return False
+    raise ConfigError(f"--config.{key} expects true/false, got {text!r}")
+  if isinstance(current, str):
+    return text
+  try:
+    value = ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    raise ConfigError(f"--config.{key}={text!r} is not a valid {type(current).__name__}") from None
+  if isinstance(current, float) and isinstance(value, int):
+    value = float(value)
+  if isinstance(current, tuple) and isinstance(value, list):
+    value = tuple(value)
+  if current is not None and not isinstance(value, type(current)):
+    raise ConfigError(f"--config.{key} expects a {type(current).__name__}, got {text!r}")
+  return value
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: dict[str, str]) -> None:
+  """Sets ``{'train.steps': '200'}`` on ``config``, parsing each value as the field's type."""
+  valid = flatten(config)
+  for key, text in overrides.items():
+    if key not in valid:
+      raise _unknown_key_error(key, valid, "given on the command line")
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+      node = node[p]
+    with node.unlocked():
+      node[leaf] = _parse_value(text, valid[key], key)
+
+
+def load_recipe(path: str) -> ml_collections.ConfigDict:
+  """Imports a config file and returns its ``get_config()``, checked against the schema."""
+  if not os.path.isfile(path):
+    raise ConfigError(f"Config file {path!r} does not exist. Recipes live in configs/, "
+                      "e.g. --config configs/digits_dcgan.py")
+  spec = importlib.util.spec_from_file_location("jaxgan_recipe", path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+    config = module.get_config()
+  except AttributeError as e:  # ml_collections refuses new keys on the locked schema
+    raise ConfigError(f"Config file {path!r} sets a key the schema does not have: {e}") from None
+  check_keys(config, where=f"in {path}")
+  return config
+
+
+def load(path: str, overrides: dict[str, str] | None = None) -> ml_collections.ConfigDict:
+  """Recipe file + command-line overrides -> validated config."""
+  config = load_recipe(path)
+  apply_overrides(config, overrides or {})
+  validate(config)
+  return config
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Value checks that need no devices or data (device-count checks live in the trainer)."""
+  t = config.train
+  for key in ("steps", "batch_size", "n_critic"):
+    if t[key] < 1:
+      raise ConfigError(f"train.{key} must be >= 1, got {t[key]}")
+  for key in ("g_lr", "d_lr"):
+    if not t[key] > 0:
+      raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
+  if not 0.0 <= t.ema_decay < 1.0:
+    raise ConfigError(f"train.ema_decay must be in [0, 1), got {t.ema_decay}")
+  for key in ("every", "keep"):
+    if config.checkpoint[key] < 1:
+      raise ConfigError(f"checkpoint.{key} must be >= 1, got {config.checkpoint[key]}")
+  if config.log.every < 1:
+    raise ConfigError(f"log.every must be >= 1, got {config.log.every}")
+
+
+def parse_cli_overrides(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+  """Splits ``--config.a.b=v`` / ``--config.a.b v`` from the other arguments."""
+  rest, overrides, i = [], {}, 0
+  while i < len(argv):
+    arg = argv[i]
+    if arg.startswith("--config."):
+      key = arg[len("--config."):]
+      if "=" in key:
+        key, value = key.split("=", 1)
+      elif i + 1 < len(argv):
+        i += 1
+        value = argv[i]
+      else:
+        raise ConfigError(f"{arg} needs a value, e.g. {arg}=VALUE")
+      overrides[key] = value
+    else:
+      rest.append(arg)
+    i += 1
+  return rest, overrides
+
+
+def to_json(config: ml_collections.ConfigDict) -> str:
+  return json.dumps(config.to_dict(), indent=2, sort_keys=True, default=list)
+
+
+def from_json(text: str) -> ml_collections.ConfigDict:
+  """Rebuilds a config saved in a workdir on top of the current schema."""
+  config = default_config()
+  saved = json.loads(text)
+  check_keys(ml_collections.ConfigDict(saved), where="in the workdir's config.json")
+  overrides = flatten(saved)
+  with config.unlocked():
+    for key, value in overrides.items():
+      *parents, leaf = key.split(".")
+      node = config
+      for p in parents:
+        node = node[p]
+      current = node[leaf]
+      node[leaf] = tuple(value) if isinstance(current, tuple) else value
+  return config
+
+
+def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.ConfigDict) -> list[str]:
+  """Dotted keys that differ between two configs and make checkpoints incompatible."""
+  a, b = flatten(old), flatten(new)
+  return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
+          if k.startswith(STRUCTURAL_PREFIXES) and a.get(k) != b.get(k)]

@@ -1,0 +1,121 @@
+"""What a run shows and writes: progress bar, ``metrics.jsonl``, TensorBoard, PNG pictures."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+SCATTER_POINTS = 2000  # generated points per 2D scatter plot
+
+
+def say(message: str) -> None:
+  """Prints a line without breaking an active progress bar."""
+  tqdm.write(message)
+
+
+def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 1,
+               min_cell: int = 32) -> np.ndarray:
+  """Tiles ``images [N, H, W, C]`` in [-1, 1] into one ``uint8 [rows*H', cols*W', 3]`` picture.
+
+  Cells are enlarged by an integer factor (nearest neighbour) to at least ``min_cell``
+  pixels so small images stay visible.
+  """
+  n, h, w, c = images.shape
+  columns = columns or int(math.ceil(math.sqrt(n)))
+  rows = int(math.ceil(n / columns))
+  scale = max(1, int(math.ceil(min_cell / max(h, w))))
+  pixels = np.clip((np.asarray(images, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+  if c == 1:
+    pixels = np.repeat(pixels, 3, axis=-1)
+  pixels = pixels[..., :3].repeat(scale, axis=1).repeat(scale, axis=2)
+  ch, cw = h * scale + pad, w * scale + pad
+  grid = np.full((rows * ch + pad, columns * cw + pad, 3), 255, np.uint8)
+  for i in range(n):
+    r, col = divmod(i, columns)
+    grid[pad + r * ch: pad + r * ch + h * scale, pad + col * cw: pad + col * cw + w * scale] = pixels[i]
+  return grid
+
+
+def save_image_grid(path: str, images: np.ndarray, columns: int | None = None) -> str:
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  Image.fromarray(image_grid(images, columns)).save(path)
+  return path
+
+
+def save_scatter(path: str, real: np.ndarray, fake: np.ndarray, title: str = "") -> str:
+  """Scatter plot of real (grey) and generated (red) 2D points."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+  ax.scatter(real[:, 0], real[:, 1], s=2, c="0.6", label="real")
+  ax.scatter(fake[:, 0], fake[:, 1], s=2, c="tab:red", alpha=0.5, label="generated")
+  lim = 1.2 * max(float(np.abs(real).max()), 1e-3)
+  ax.set_xlim(-lim, lim)
+  ax.set_ylim(-lim, lim)
+  ax.set_aspect("equal")
+  ax.legend(loc="upper right", fontsize=7, markerscale=4)
+  ax.set_title(title, fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)
+  return path
+
+
+class Reporter:
+  """Progress bar, JSON-lines metrics and TensorBoard scalars for one training run."""
+
+  def __init__(self, workdir: str, start_step: int, total_steps: int, progress: bool = True,
+               tensorboard: bool = True):
+    self.workdir = workdir
+    self.metrics_path = os.path.join(workdir, "metrics.jsonl")
+    self._jsonl = open(self.metrics_path, "a")
+    self._tb = None
+    if tensorboard:
+      from tensorboardX import SummaryWriter
+      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+    self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True,
+                     disable=not progress, mininterval=1.0, desc="train")
+    self._last_time, self._last_step = time.perf_counter(), start_step
+
+  def advance(self, steps: int = 1) -> None:
+    self._bar.update(steps)
+
+  def log(self, step: int, metrics: dict[str, float]) -> dict[str, Any]:
+    now = time.perf_counter()
+    record = {"step": step, **{k: float(v) for k, v in sorted(metrics.items())}}
+    if step > self._last_step:
+      record["steps_per_sec"] = (step - self._last_step) / max(now - self._last_time, 1e-9)
+    self._last_time, self._last_step = now, step
+    self._jsonl.write(json.dumps(record) + "\n")
+    self._jsonl.flush()
+    if self._tb is not None:
+      for key, value in record.items():
+        if key != "step":
+          self._tb.add_scalar(f"train/{key}", value, step)
+    self._bar.set_postfix({k: f"{record[k]:.3f}" for k in ("d_loss", "g_loss") if k in record},
+                          refresh=False)
+    return record
+
+  def close(self) -> None:
+    self._bar.close()
+    self._jsonl.close()
+    if self._tb is not None:
+      self._tb.close()
+
+
+def save_samples_picture(path: str, samples: np.ndarray, spec, seed: int = 0, title: str = "") -> str:
+  """An image grid for image data; a scatter against real points for 2D data."""
+  if spec.kind == "points":
+    from jaxgan.data import toy
+    real, _ = toy.sample_mixture(spec.name, SCATTER_POINTS, seed)
+    return save_scatter(path, real, samples, title)
+  return save_image_grid(path, samples)

@@ -1,0 +1,139 @@
+"""The training state pytree and the static pieces (modules, optimizers, loss) that act on it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import ml_collections
+import optax
+
+from jaxgan import losses, models
+from jaxgan.data import DataSpec
+
+PyTree = Any
+
+
+@flax.struct.dataclass
+class GANState:
+  """Everything that changes during training, as one pytree (checkpointed whole).
+
+  Attributes:
+    step: int32 scalar, generator updates done.
+    rng: the run's root PRNG key (uint32 [2]); each step folds in ``step``.
+    g_params, d_params: parameters.
+    g_vars, d_vars: other variable collections (BatchNorm ``batch_stats``), maybe empty.
+    g_opt_state, d_opt_state: optax states of the two optimizers.
+    ema_params: exponential moving average of ``g_params``, or ``None`` when disabled.
+  """
+  step: jax.Array
+  rng: jax.Array
+  g_params: PyTree
+  d_params: PyTree
+  g_vars: PyTree
+  d_vars: PyTree
+  g_opt_state: PyTree
+  d_opt_state: PyTree
+  ema_params: PyTree | None
+
+
+@dataclasses.dataclass(frozen=True)
+class GAN:
+  """The static half of a GAN: modules, optimizers and settings that are not arrays."""
+  generator: nn.Module
+  discriminator: nn.Module
+  g_tx: optax.GradientTransformation
+  d_tx: optax.GradientTransformation
+  loss: losses.GANLoss
+  spec: DataSpec
+  latent_dim: int
+  n_critic: int
+  ema_decay: float
+
+
+def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
+  """Modules, two Adam optimizers (two time-scale: own learning rates and betas) and the loss."""
+  t = config.train
+  return GAN(
+      generator=models.build_generator(config.model, spec),
+      discriminator=models.build_discriminator(config.model, spec),
+      g_tx=optax.adam(t.g_lr, b1=t.g_beta1, b2=t.g_beta2),
+      d_tx=optax.adam(t.d_lr, b1=t.d_beta1, b2=t.d_beta2),
+      loss=losses.LOSSES.get(config.loss.name),
+      spec=spec,
+      latent_dim=config.model.latent_dim,
+      n_critic=t.n_critic,
+      ema_decay=t.ema_decay,
+  )
+
+
+def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
+  variables = dict(variables)
+  params = variables.pop("params")
+  return params, variables
+
+
+def create_state(gan: GAN, seed: int) -> GANState:
+  """Initialises parameters (on the host's default device) from ``seed``."""
+  root = jax.random.PRNGKey(seed)
+  g_key, d_key = jax.random.split(jax.random.fold_in(root, 0x5EED))
+  z = jnp.zeros((2, gan.latent_dim), jnp.float32)
+  x = jnp.zeros((2,) + gan.spec.shape, jnp.float32)
+  labels = jnp.zeros((2,), jnp.int32)
+  # Initialise in inference mode so BatchNorm needs no named device axis outside pmap.
+  g_params, g_vars = split_variables(gan.generator.init(g_key, z, labels, train=False))
+  d_params, d_vars = split_variables(gan.discriminator.init(d_key, x, labels, train=False))
+  return GANState(
+      step=jnp.zeros((), jnp.int32),
+      rng=root,
+      g_params=g_params,
+      d_params=d_params,
+      g_vars=g_vars,
+      d_vars=d_vars,
+      g_opt_state=gan.g_tx.init(g_params),
+      d_opt_state=gan.d_tx.init(d_params),
+      ema_params=jax.tree.map(jnp.copy, g_params) if gan.ema_decay > 0 else None,
+  )
+
+
+def sampling_params(state: GANState) -> PyTree:
+  """EMA parameters when the run keeps them, else the live generator parameters."""
+  return state.ema_params if state.ema_params is not None else state.g_params
+
+
+def generate(gan: GAN, params: PyTree, g_vars: PyTree, z: jax.Array,
+             labels: jax.Array | None = None) -> jax.Array:
+  """Inference-mode generator: ``z [N, latent] -> x [N, *shape]`` (BatchNorm running stats)."""
+  return gan.generator.apply({"params": params, **g_vars}, z, labels, train=False)
+
+
+def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> np.ndarray:
+  """``num`` samples ``[num, *shape]`` as host numpy, from fixed latents of ``seed``.
+
+  Uses the EMA generator when the run keeps one. Latent ``i`` comes from
+  ``fold_in(PRNGKey(seed), i)``, so the first 64 samples are the same whatever ``num``
+  is: a fixed latent batch that shows progress over training.
+  """
+  params, g_vars = sampling_params(state), state.g_vars
+  key = jax.random.PRNGKey(seed)
+  gen = _jitted_generate(gan)
+  out = []
+  for start in range(0, num, chunk):
+    rows = jnp.arange(start, min(start + chunk, num))
+    z = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (gan.latent_dim,)))(rows)
+    out.append(np.asarray(gen(params, g_vars, z)))
+  return np.concatenate(out)
+
+
+_GENERATE_CACHE: dict[int, Any] = {}
+
+
+def _jitted_generate(gan: GAN):
+  if id(gan) not in _GENERATE_CACHE:
+    _GENERATE_CACHE[id(gan)] = jax.jit(lambda p, v, z: generate(gan, p, v, z))
+  return _GENERATE_CACHE[id(gan)]

@@ -1,0 +1,179 @@
+"""The one training step for every GAN variant, and its data-parallel wrappers.
+
+``train_step(state, batch) -> (state, metrics)`` is written for one device and speaks to
+the others only through the named axis ``'batch'`` (``lax.pmean`` of gradients, metrics
+and BatchNorm statistics). :data:`PARALLEL` wraps it with ``jax.pmap`` or with
+``jax.shard_map`` over a 1-D mesh; both take and return the state with a leading device
+axis, so the loop, checkpoints and tests do not care which is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from jaxgan.registry import Registry
+from jaxgan.state import GAN, GANState
+
+AXIS = "batch"
+Metrics = dict[str, jax.Array]
+StepFn = Callable[[GANState, dict[str, jax.Array]], tuple[GANState, Metrics]]
+
+
+def apply_train_mode(module, params, variables, *args) -> tuple[jax.Array, Any]:
+  """Training-mode ``apply`` returning ``(output, updated non-param variables)``."""
+  if variables:
+    return module.apply({"params": params, **variables}, *args, train=True,
+                        mutable=list(variables.keys()))
+  return module.apply({"params": params}, *args, train=True), variables
+
+
+def device_latents(key: jax.Array, latent_dim: int, per_device: int) -> jax.Array:
+  """``[per_device, latent_dim]`` standard normal latents, independent of the device count.
+
+  Latent ``i`` of the global batch is drawn from ``fold_in(key, i)``; device ``d`` takes
+  rows ``d * per_device ...``. One device and eight devices therefore see the same
+  global batch of latents.
+  """
+  first = lax.axis_index(AXIS) * per_device
+  rows = first + jnp.arange(per_device)
+  return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (latent_dim,)))(rows)
+
+
+def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
+  """Builds the per-device step: ``gan.n_critic`` D updates, then one G update.
+
+  Args:
+    gan: modules, optimizers, loss.
+    per_device_batch: examples per device per update.
+
+  Each D update draws its own latents and reads its own real minibatch.
+
+  Returns:
+    ``train_step(state, batch)`` with ``batch = {'x': [n_critic, per_device, *shape],
+    'label': [n_critic, per_device]}``, to be run under a ``'batch'`` named axis.
+  """
+  G, D, loss = gan.generator, gan.discriminator, gan.loss
+  shape = gan.spec.shape
+
+  def d_update(state: GANState, real: jax.Array, key: jax.Array) -> tuple[GANState, Metrics]:
+    chex.assert_shape(real, (per_device_batch,) + shape)
+    z = device_latents(key, gan.latent_dim, per_device_batch)
+    fake, _ = apply_train_mode(G, state.g_params, state.g_vars, z, None)
+    fake = lax.stop_gradient(fake)
+    chex.assert_equal_shape([real, fake])
+
+    def loss_fn(d_params):
+      real_logits, d_vars = apply_train_mode(D, d_params, state.d_vars, real, None)
+      fake_logits, d_vars = apply_train_mode(D, d_params, d_vars, fake, None)
+      chex.assert_shape([real_logits, fake_logits], (per_device_batch,))
+      return loss.d_loss(real_logits, fake_logits), (d_vars, real_logits, fake_logits)
+
+    (d_loss, (d_vars, real_logits, fake_logits)), grads = jax.value_and_grad(
+        loss_fn, has_aux=True)(state.d_params)
+    grads = lax.pmean(grads, AXIS)
+    updates, d_opt_state = gan.d_tx.update(grads, state.d_opt_state, state.d_params)
+    metrics = {
+        "d_loss": d_loss,
+        "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+        "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
+        "d_grad_norm": optax.global_norm(grads),
+    }
+    return state.replace(d_params=optax.apply_updates(state.d_params, updates), d_vars=d_vars,
+                         d_opt_state=d_opt_state), metrics
+
+  def g_update(state: GANState, key: jax.Array) -> tuple[GANState, Metrics]:
+    z = device_latents(key, gan.latent_dim, per_device_batch)
+    chex.assert_shape(z, (per_device_batch, gan.latent_dim))
+
+    def loss_fn(g_params):
+      fake, g_vars = apply_train_mode(G, g_params, state.g_vars, z, None)
+      chex.assert_shape(fake, (per_device_batch,) + shape)
+      fake_logits, _ = apply_train_mode(D, state.d_params, state.d_vars, fake, None)
+      chex.assert_shape(fake_logits, (per_device_batch,))
+      return loss.g_loss(fake_logits), g_vars
+
+    (g_loss, g_vars), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
+    grads = lax.pmean(grads, AXIS)
+    updates, g_opt_state = gan.g_tx.update(grads, state.g_opt_state, state.g_params)
+    g_params = optax.apply_updates(state.g_params, updates)
+    ema = state.ema_params
+    if ema is not None:
+      ema = optax.incremental_update(g_params, ema, step_size=1.0 - gan.ema_decay)
+    state = state.replace(g_params=g_params, g_vars=g_vars, g_opt_state=g_opt_state, ema_params=ema)
+    return state, {"g_loss": g_loss, "g_grad_norm": optax.global_norm(grads)}
+
+  def train_step(state: GANState, batch: dict[str, jax.Array]) -> tuple[GANState, Metrics]:
+    chex.assert_shape(batch["x"], (gan.n_critic, per_device_batch) + shape)
+    chex.assert_type(batch["x"], jnp.float32)
+    step_key = jax.random.fold_in(state.rng, state.step)
+    d_keys = jax.random.split(jax.random.fold_in(step_key, 1), gan.n_critic)
+    # A Python loop (unrolled at trace time), not lax.scan: on XLA:CPU the convolutions
+    # inside a while loop ran ~12x slower (DCGAN-16 step: 700 ms with scan, 56 ms
+    # unrolled), and n_critic is a small static number.
+    d_metrics = []
+    for i in range(gan.n_critic):
+      state, m = d_update(state, batch["x"][i], d_keys[i])
+      d_metrics.append(m)
+    state, g_metrics = g_update(state, jax.random.fold_in(step_key, 2))
+    metrics = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics])) for k in d_metrics[0]} | g_metrics
+    return state.replace(step=state.step + 1), lax.pmean(metrics, AXIS)
+
+  return train_step
+
+
+# ---- data parallelism -------------------------------------------------------------------
+
+PARALLEL: Registry[Callable[[StepFn, Sequence[jax.Device]], StepFn]] = Registry("parallel mode")
+
+
+@PARALLEL.register("pmap")
+def pmap_step(step_fn: StepFn, devices: Sequence[jax.Device]) -> StepFn:
+  """``jax.pmap`` over ``devices`` with the state buffers donated."""
+  return jax.pmap(step_fn, axis_name=AXIS, devices=list(devices), donate_argnums=(0,))
+
+
+@PARALLEL.register("shard_map")
+def shard_map_step(step_fn: StepFn, devices: Sequence[jax.Device]) -> StepFn:
+  """``jax.shard_map`` over a 1-D mesh, same signature and layout as :func:`pmap_step`."""
+  mesh = Mesh(np.asarray(devices), (AXIS,))
+
+  def per_device(state, batch):
+    squeeze = lambda tree: jax.tree.map(lambda x: x[0], tree)
+    expand = lambda tree: jax.tree.map(lambda x: x[None], tree)
+    new_state, metrics = step_fn(squeeze(state), squeeze(batch))
+    return expand(new_state), expand(metrics)
+
+  mapped = jax.shard_map(per_device, mesh=mesh, in_specs=PartitionSpec(AXIS),
+                         out_specs=PartitionSpec(AXIS))
+  return jax.jit(mapped, donate_argnums=(0,))
+
+
+def device_sharding(devices: Sequence[jax.Device]) -> NamedSharding:
+  """Leading axis split over ``devices``: the layout both wrappers take and return."""
+  return NamedSharding(Mesh(np.asarray(devices), (AXIS,)), PartitionSpec(AXIS))
+
+
+def replicate(tree: Any, devices: Sequence[jax.Device]) -> Any:
+  """Host pytree -> one copy per device, stacked on a leading device axis."""
+  sharding = device_sharding(devices)
+  n = len(devices)
+  return jax.tree.map(
+      lambda x: jax.device_put(np.broadcast_to(np.asarray(x), (n,) + np.shape(x)), sharding), tree)
+
+
+def shard(batch: dict[str, np.ndarray], devices: Sequence[jax.Device]) -> dict[str, jax.Array]:
+  """``[devices, ...]`` host arrays -> one slice per device."""
+  return jax.device_put(batch, device_sharding(devices))
+
+
+def unreplicate(tree: Any) -> Any:
+  """Device 0's copy of a replicated pytree, as host numpy arrays."""
+  return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)).reshape(x.shape[1:]), tree)

@@ -1,0 +1,243 @@
+"""Training: ``python -m jaxgan.train --config configs/NAME.py --workdir runs/NAME [--config.a.b=v]``.
+
+Reads top to bottom: config -> workdir -> data -> state (fresh or resumed) -> the pmap'd
+step in a loop -> logs, pictures and checkpoints. Rerunning the same command resumes from
+the newest complete checkpoint; Ctrl-C or SIGTERM saves one and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import data as data_lib
+from jaxgan import reporting
+from jaxgan.checkpoint import Checkpointer
+from jaxgan.errors import ConfigError, JaxganError, NonFiniteError, WorkdirError
+from jaxgan.reporting import say
+from jaxgan.state import GANState, build_gan, create_state, generate_samples
+from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
+
+CONFIG_FILE = "config.json"
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What a finished (or stopped) run leaves: the final host state and where things are."""
+  state: GANState
+  step: int
+  workdir: str
+  metrics: dict[str, float]
+  stopped_by: str | None = None
+
+
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> None:
+  """Creates ``workdir``, refuses one that holds an incompatible run, writes ``config.json``."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".write_test")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise WorkdirError(f"Cannot write to workdir {workdir!r} ({e.strerror or e}). "
+                       "Choose a writable --workdir.") from None
+  path = os.path.join(workdir, CONFIG_FILE)
+  if os.path.exists(path):
+    try:
+      with open(path) as f:
+        old = config_lib.from_json(f.read())
+    except (ValueError, ConfigError) as e:
+      raise WorkdirError(f"{path} cannot be read ({e}); use a new --workdir.") from None
+    diffs = config_lib.structural_differences(old, config)
+    if diffs:
+      raise WorkdirError(
+          f"Workdir {workdir!r} holds a run of another configuration, whose checkpoints this "
+          f"one cannot resume ({'; '.join(diffs)}). Use a new --workdir, or delete the old "
+          "one to start over.")
+  with open(path, "w") as f:
+    f.write(config_lib.to_json(config))
+
+
+def select_devices(config: ml_collections.ConfigDict) -> list[jax.Device]:
+  """The local devices to train on; checks that the global batch splits evenly over them."""
+  devices = jax.local_devices()
+  wanted = config.train.num_devices or len(devices)
+  if wanted > len(devices):
+    raise ConfigError(f"train.num_devices={wanted} but only {len(devices)} devices are "
+                      f"available ({devices[0].platform}).")
+  devices = devices[:wanted]
+  batch = config.train.batch_size
+  if batch % len(devices):
+    lower = (batch // len(devices)) * len(devices)
+    upper = lower + len(devices)
+    suggestion = f"{lower} or {upper}" if lower else f"{upper}"
+    raise ConfigError(
+        f"train.batch_size={batch} does not divide evenly over {len(devices)} devices. Use a "
+        f"multiple of {len(devices)} (e.g. {suggestion}), or set train.num_devices to a "
+        f"divisor of {batch}.")
+  return devices
+
+
+class StopRequest:
+  """Turns the first Ctrl-C / SIGTERM into a request to checkpoint and stop; a second Ctrl-C aborts."""
+
+  def __init__(self):
+    self.signal_name: str | None = None
+    self._previous = {}
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGINT, signal.SIGTERM):
+        self._previous[sig] = signal.signal(sig, self._handle)
+
+  def _handle(self, signum, frame):
+    if self.signal_name is not None and signum == signal.SIGINT:
+      raise KeyboardInterrupt
+    self.signal_name = signal.Signals(signum).name
+    say(f"{self.signal_name} received: saving a checkpoint and stopping "
+        "(press Ctrl-C again to abort without saving).")
+
+  def restore(self):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+def _non_finite(tree: Any) -> list[str]:
+  bad = []
+  for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+    arr = np.asarray(leaf)
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+      bad.append(jax.tree_util.keystr(path))
+  return bad
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainResult:
+  """Trains ``config`` in ``workdir`` (resuming if it holds checkpoints); returns the final state."""
+  config_lib.check_keys(config)
+  config_lib.validate(config)
+  devices = select_devices(config)
+  spec = data_lib.spec(config.data)
+  gan = build_gan(config, spec)  # fails on bad model/loss names before touching the workdir
+  prepare_workdir(workdir, config)
+  t = config.train
+  per_device = t.batch_size // len(devices)
+  source = data_lib.build(config.data, t.batch_size, config.seed)
+
+  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint.keep, say)
+  host_state = jax.device_get(create_state(gan, config.seed))
+  restored = checkpointer.restore(host_state)
+  start = 0
+  if restored is not None:
+    host_state, data_state, start = restored
+    source.set_state(data_state)
+    say(f"Resuming {workdir} from step {start} (checkpoints: {checkpointer.directory}).")
+  if start >= t.steps:
+    say(f"{workdir} is already trained to step {start} >= train.steps={t.steps}; nothing to do.")
+    checkpointer.close()
+    return TrainResult(host_state, start, workdir, {})
+
+  say(f"Training {config.model.generator}/{config.model.discriminator} GAN on {spec.name} "
+      f"{spec.shape}, loss {config.loss.name}, {t.steps} steps of batch {t.batch_size} on "
+      f"{len(devices)} {devices[0].platform} device(s) ({t.parallel}); workdir {workdir}")
+  step_fn = PARALLEL.get(t.parallel)(make_train_step(gan, per_device), devices)
+  state = replicate(host_state, devices)
+  samples_dir = os.path.join(workdir, "samples")
+  reporter = reporting.Reporter(workdir, start, t.steps, config.log.progress, config.log.tensorboard)
+  stop = StopRequest()
+  metrics: dict[str, float] = {}
+  began, step = time.perf_counter(), start
+  last_picture = None
+
+  def fetch_checked(what: str) -> GANState:
+    host = unreplicate(state)
+    bad = _non_finite(host)
+    if bad:
+      raise NonFiniteError(
+          f"Non-finite values in {', '.join(bad[:3])} at step {step}; training stopped. "
+          f"The newest checkpoint (step {checkpointer.latest_step()}) is intact and was not "
+          f"overwritten. Lower train.g_lr / train.d_lr or change the loss, then rerun to "
+          f"resume from it ({what}).")
+    return host
+
+  try:
+    while step < t.steps:
+      batch = data_lib.split_for_devices([source.next() for _ in range(t.n_critic)], len(devices))
+      state, step_metrics = step_fn(state, shard(batch, devices))
+      step += 1
+      reporter.advance()
+      last = step == t.steps or stop.signal_name is not None
+      if step % config.log.every == 0 or last:
+        metrics = {k: float(v) for k, v in unreplicate(step_metrics).items()}
+        bad = [k for k, v in metrics.items() if not np.isfinite(v)]
+        if bad:
+          raise NonFiniteError(
+              f"Non-finite {', '.join(bad)} at step {step} ({', '.join(f'{k}={metrics[k]}' for k in bad)}); "
+              f"training stopped. The newest checkpoint (step {checkpointer.latest_step()}) is "
+              "intact. Lower train.g_lr / train.d_lr or change the loss, then rerun to resume.")
+        reporter.log(step, metrics)
+      if step % config.checkpoint.every == 0 or last:
+        checkpointer.save(step, fetch_checked("checked before saving"), source.get_state())
+      if config.log.sample_every and (step % config.log.sample_every == 0 or last):
+        samples = generate_samples(gan, unreplicate(state), _picture_count(spec, config), config.seed)
+        last_picture = reporting.save_samples_picture(
+            os.path.join(samples_dir, f"step_{step:07d}.png"), samples, spec, config.seed,
+            f"{spec.name}, step {step}")
+      if stop.signal_name is not None:
+        break
+  finally:
+    stop.restore()
+    reporter.close()
+    checkpointer.close()
+
+  elapsed = time.perf_counter() - began
+  done = step - start
+  where = [f"checkpoints {checkpointer.directory} (newest: step {step})",
+           f"metrics {reporter.metrics_path}"]
+  if config.log.tensorboard:
+    where.append(f"TensorBoard {os.path.join(workdir, 'tensorboard')}")
+  if last_picture:
+    where.append(f"samples {last_picture}")
+  if stop.signal_name:
+    say(f"Stopped by {stop.signal_name} at step {step}; rerun the same command to resume.")
+  say(f"Done: {done} steps in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} steps/s, "
+      f"compilation included). Wrote: " + "; ".join(where) + ".")
+  return TrainResult(unreplicate(state), step, workdir, metrics, stop.signal_name)
+
+
+def _picture_count(spec: data_lib.DataSpec, config: ml_collections.ConfigDict) -> int:
+  return reporting.SCATTER_POINTS if spec.kind == "points" else config.log.num_samples
+
+
+def main(argv: list[str] | None = None) -> int:
+  argv = sys.argv[1:] if argv is None else argv
+  parser = argparse.ArgumentParser(
+      prog="python -m jaxgan.train",
+      description="Train a GAN. Any config field can be overridden as --config.SECTION.KEY=VALUE.")
+  parser.add_argument("--config", required=True, help="recipe file, e.g. configs/digits_dcgan.py")
+  parser.add_argument("--workdir", default=None,
+                      help="where checkpoints, logs and samples go (default: runs/<recipe name>)")
+  try:
+    rest, overrides = config_lib.parse_cli_overrides(argv)
+    args = parser.parse_args(rest)
+    config = config_lib.load(args.config, overrides)
+    workdir = args.workdir or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+    train_and_evaluate(config, workdir)
+  except JaxganError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
