@@ -46,16 +46,23 @@ class Checkpointer:
         state=ocp.args.StandardSave(state), data=ocp.args.JsonSave(data_state)), force=True)
     self._manager.wait_until_finished()
 
-  def restore(self, template: GANState) -> tuple[GANState, dict[str, Any], int] | None:
+  def restore(self, template: GANState, step: int | None = None
+              ) -> tuple[GANState, dict[str, Any], int] | None:
     """Newest readable checkpoint as ``(state, data_state, step)``, or ``None`` if there is none.
 
     Args:
       template: a state of the right structure (e.g. freshly initialised) to restore into.
+      step: restore exactly this step instead of the newest readable one.
 
     Raises:
-      CheckpointError: checkpoints exist but none can be read.
+      CheckpointError: checkpoints exist but none can be read, or ``step`` does not exist.
     """
     steps = sorted(self._manager.all_steps(), reverse=True)
+    if step is not None:
+      if step not in steps:
+        raise CheckpointError(f"No checkpoint for step {step} in {self.directory}; "
+                              f"available: {sorted(steps) or 'none'}.")
+      steps = [step]
     failures = []
     for step in steps:
       try:

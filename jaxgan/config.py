@@ -116,13 +116,13 @@ def _parse_value(text: str, current: Any, key: str) -> Any:
   try:
     value = ast.literal_eval(text)
   except (ValueError, SyntaxError):
-    raise ConfigError(f"--config.{key}={text!r} is not a valid {type(current).__name__}") from None
+    value = text  # not a Python literal: treated as a string, refused below unless one is expected
   if isinstance(current, float) and isinstance(value, int):
     value = float(value)
   if isinstance(current, tuple) and isinstance(value, list):
     value = tuple(value)
   if current is not None and not isinstance(value, type(current)):
-    raise ConfigError(f"--config.{key} expects a {type(current).__name__}, got {text!r}")
+    raise ConfigError(f"--config.{key} expects a value of type {type(current).__name__}, got {text!r}")
   return value
 
 

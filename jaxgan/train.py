@@ -30,7 +30,7 @@ from jaxgan.reporting import say
 from jaxgan.state import GANState, build_gan, create_state, generate_samples
 from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
 
-CONFIG_FILE = "config.json"
+from jaxgan.run import CONFIG_FILE
 
 
 @dataclasses.dataclass

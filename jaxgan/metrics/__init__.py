@@ -1,0 +1,1 @@
+"""Metrics on generated samples; each reports the protocol it was computed with."""

@@ -1,0 +1,70 @@
+"""Test setup: the CPU backend with 8 fake devices, set before jax is imported anywhere."""
+
+import os
+
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_force_host_platform_device_count=8").strip()
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+from jaxgan.config import default_config  # noqa: E402
+
+assert jax.device_count() == 8, "tests need 8 fake CPU devices (XLA_FLAGS set too late?)"
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def toy_config(**train):
+  """A tiny MLP GAN on ring8 that trains in well under a second per hundred steps."""
+  c = default_config()
+  c.data.name = "ring8"
+  c.model.generator = "mlp"
+  c.model.discriminator = "mlp"
+  c.model.latent_dim = 8
+  c.model.g_width = 16
+  c.model.d_width = 16
+  c.model.mlp_depth = 2
+  c.train.steps = 6
+  c.train.batch_size = 16
+  c.checkpoint.every = 2
+  c.log.every = 1
+  c.log.sample_every = 3
+  c.log.progress = False
+  c.log.tensorboard = True
+  for k, v in train.items():
+    c.train[k] = v
+  return c
+
+
+def tiny_dcgan_config(resolution=8, channels=1, **train):
+  """A narrow DCGAN on synthetic images (BatchNorm in G and D, transposed convs)."""
+  c = default_config()
+  c.data.name = "synthetic_images"
+  c.data.resolution = resolution
+  c.data.channels = channels
+  c.data.num_examples = 64
+  c.model.latent_dim = 8
+  c.model.g_width = 8
+  c.model.d_width = 8
+  c.train.steps = 4
+  c.train.batch_size = 16
+  c.checkpoint.every = 2
+  c.log.every = 1
+  c.log.sample_every = 0
+  c.log.progress = False
+  c.log.tensorboard = False
+  for k, v in train.items():
+    c.train[k] = v
+  return c
+
+
+@pytest.fixture
+def toy():
+  return toy_config()
+
+
+@pytest.fixture
+def tiny_dcgan():
+  return tiny_dcgan_config()

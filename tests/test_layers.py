@@ -1,0 +1,56 @@
+"""The fast transposed convolution is the same function, with the same gradients, as the plain one."""
+
+import itertools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan.models import layers
+
+CASES = list(itertools.product([1, 2], [3, 4], ["SAME", "VALID"], [5, 8]))
+
+
+def _loss(fn, strides, padding):
+  # A non-linear readout so the upstream gradient is not constant.
+  return lambda x, w: jnp.sum(jnp.sin(fn(x, w, strides, padding)) * jnp.arange(1.0, 2.0, 0.25)[:, None, None, None].mean())
+
+
+@pytest.mark.parametrize("stride,kernel,padding,size", CASES)
+def test_outputs_and_gradients_match_plain(stride, kernel, padding, size):
+  kx, kw = jax.random.split(jax.random.PRNGKey(stride * 100 + kernel * 10 + size))
+  x = jax.random.normal(kx, (4, size, size + 1, 3))  # odd and even spatial sizes together
+  w = jax.random.normal(kw, (kernel, kernel, 3, 5))
+  s = (stride, stride)
+  np.testing.assert_allclose(layers.conv_transpose(x, w, s, padding),
+                             layers.plain_conv_transpose(x, w, s, padding), rtol=1e-5, atol=1e-5)
+  grads = jax.jit(jax.grad(_loss(layers.conv_transpose, s, padding), (0, 1)))(x, w)
+  ref = jax.jit(jax.grad(_loss(layers.plain_conv_transpose, s, padding), (0, 1)))(x, w)
+  for g, r in zip(grads, ref):
+    np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
+
+
+def test_gradients_match_under_pmap():
+  n = jax.device_count()
+  x = jax.random.normal(jax.random.PRNGKey(0), (n, 2, 6, 6, 4))
+  w = jax.random.normal(jax.random.PRNGKey(1), (4, 4, 4, 3))
+
+  def per_device(fn):
+    def f(xs):
+      g = jax.grad(lambda ww: jnp.sum(jnp.tanh(fn(xs, ww, (2, 2), "SAME"))))(w)
+      return jax.lax.pmean(g, "i")
+    return jax.pmap(f, axis_name="i")
+
+  np.testing.assert_allclose(per_device(layers.conv_transpose)(x)[0],
+                             per_device(layers.plain_conv_transpose)(x)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_module_equals_flax_conv_transpose():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 4, 6))
+  ours = layers.ConvTranspose(5, 4, 2)
+  params = ours.init(jax.random.PRNGKey(1), x)
+  ref = nn.ConvTranspose(5, (4, 4), (2, 2), padding="SAME")
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-6)
+  assert ours.apply(params, x).shape == (2, 8, 8, 5)

@@ -1,0 +1,42 @@
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import losses
+
+
+def _sigmoid(x):
+  return 1 / (1 + np.exp(-x))
+
+
+def test_closed_form_at_zero_logits():
+  z = jnp.zeros(4)
+  assert np.isclose(losses.minimax_d_loss(z, z), 2 * np.log(2), rtol=1e-6)
+  assert np.isclose(losses.minimax_g_loss(z), -np.log(2), rtol=1e-6)
+  assert np.isclose(losses.non_saturating_g_loss(z), np.log(2), rtol=1e-6)
+
+
+def test_matches_probability_form_on_random_logits():
+  rng = np.random.default_rng(0)
+  real, fake = rng.normal(size=32) * 3, rng.normal(size=32) * 3
+  d_ref = -np.mean(np.log(_sigmoid(real))) - np.mean(np.log(1 - _sigmoid(fake)))
+  assert np.isclose(losses.minimax_d_loss(jnp.asarray(real), jnp.asarray(fake)), d_ref, rtol=1e-5)
+  assert np.isclose(losses.minimax_g_loss(jnp.asarray(fake)), np.mean(np.log(1 - _sigmoid(fake))), rtol=1e-5)
+  assert np.isclose(losses.non_saturating_g_loss(jnp.asarray(fake)), -np.mean(np.log(_sigmoid(fake))), rtol=1e-5)
+
+
+def test_stable_for_extreme_logits():
+  big = jnp.array([1e4, -1e4])
+  for value in (losses.minimax_d_loss(big, -big), losses.minimax_g_loss(big),
+                losses.non_saturating_g_loss(big)):
+    assert np.isfinite(value)
+  assert np.isclose(losses.minimax_d_loss(jnp.array([1e4]), jnp.array([-1e4])), 0.0, atol=1e-6)
+  assert np.isclose(losses.non_saturating_g_loss(jnp.array([-100.0])), 100.0, rtol=1e-6)
+
+
+def test_registry_and_shape_checks():
+  assert set(losses.LOSSES.names()) >= {"minimax", "non_saturating"}
+  with pytest.raises(ValueError, match="Valid names"):
+    losses.LOSSES.get("hinge_typo")
+  with pytest.raises(AssertionError):
+    losses.non_saturating_g_loss(jnp.zeros((4, 1)))
