@@ -16,10 +16,10 @@ def get_config():
   config.model.g_width = 256
   config.model.d_width = 256
   config.model.mlp_depth = 3
-  config.train.steps = 5000
+  config.train.steps = 10000
   config.train.batch_size = 256
-  config.train.g_lr = 1e-4
-  config.train.d_lr = 1e-4
-  config.checkpoint.every = 1000
-  config.log.sample_every = 1000
+  config.train.g_lr = 1e-3
+  config.train.d_lr = 1e-3
+  config.checkpoint.every = 2500
+  config.log.sample_every = 2500
   return config

@@ -22,6 +22,9 @@ from jaxgan.errors import ConfigError
 # data the parameters were fit to). Everything else (steps, learning rates, logging) may
 # change between a run and its resume.
 STRUCTURAL_PREFIXES = ("model.", "data.name", "data.resolution", "data.channels")
+# Keys where only part of the value is structural: EMA on or off adds or removes a
+# parameter copy from the state, whatever the decay.
+STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -57,6 +60,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.g_beta2 = 0.999
   c.train.d_beta1 = 0.5
   c.train.d_beta2 = 0.999
+  c.train.lr_schedule = "constant"  # see jaxgan.state.LR_SCHEDULES
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
   c.train.num_devices = 0       # 0: all local devices
   c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
@@ -227,5 +231,9 @@ def from_json(text: str) -> ml_collections.ConfigDict:
 def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.ConfigDict) -> list[str]:
   """Dotted keys that differ between two configs and make checkpoints incompatible."""
   a, b = flatten(old), flatten(new)
-  return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
-          if k.startswith(STRUCTURAL_PREFIXES) and a.get(k) != b.get(k)]
+  diffs = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
+           if k.startswith(STRUCTURAL_PREFIXES) and a.get(k) != b.get(k)]
+  for key, view in STRUCTURAL_VIEWS.items():
+    if view(a[key]) != view(b[key]):
+      diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} (EMA {view(a[key])} -> {view(b[key])})")
+  return diffs

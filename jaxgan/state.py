@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import flax
 import flax.linen as nn
@@ -15,6 +15,7 @@ import optax
 
 from jaxgan import losses, models
 from jaxgan.data import DataSpec
+from jaxgan.registry import Registry
 
 PyTree = Any
 
@@ -56,14 +57,28 @@ class GAN:
   ema_decay: float
 
 
+LR_SCHEDULES: Registry[Callable[[float, int], optax.Schedule]] = Registry("learning-rate schedule")
+LR_SCHEDULES.register("constant")(lambda lr, updates: optax.constant_schedule(lr))
+# Linear decay to zero over the run: settles G and D at the end of training (used e.g. by
+# Gulrajani et al. 2017, WGAN-GP, and Brock et al. 2019 ablations).
+LR_SCHEDULES.register("linear_decay")(lambda lr, updates: optax.linear_schedule(lr, 0.0, updates))
+
+
 def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
-  """Modules, two Adam optimizers (two time-scale: own learning rates and betas) and the loss."""
+  """Modules, two Adam optimizers (two time-scale: own learning rates and betas) and the loss.
+
+  The learning-rate schedule ``train.lr_schedule`` runs over the optimizer's own update
+  count: ``train.steps`` for G and ``train.steps * train.n_critic`` for D. Every schedule,
+  constant included, is passed as a callable, so the optimizer state has the same
+  structure whatever the schedule and a run may resume with another one.
+  """
   t = config.train
+  schedule = LR_SCHEDULES.get(t.lr_schedule)
   return GAN(
       generator=models.build_generator(config.model, spec),
       discriminator=models.build_discriminator(config.model, spec),
-      g_tx=optax.adam(t.g_lr, b1=t.g_beta1, b2=t.g_beta2),
-      d_tx=optax.adam(t.d_lr, b1=t.d_beta1, b2=t.d_beta2),
+      g_tx=optax.adam(schedule(t.g_lr, t.steps), b1=t.g_beta1, b2=t.g_beta2),
+      d_tx=optax.adam(schedule(t.d_lr, t.steps * t.n_critic), b1=t.d_beta1, b2=t.d_beta2),
       loss=losses.LOSSES.get(config.loss.name),
       spec=spec,
       latent_dim=config.model.latent_dim,

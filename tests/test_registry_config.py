@@ -83,6 +83,9 @@ def test_structural_differences():
   b = config_lib.default_config()
   config_lib.apply_overrides(b, {"train.steps": "99", "train.g_lr": "0.1"})
   assert config_lib.structural_differences(a, b) == []
+  config_lib.apply_overrides(b, {"train.ema_decay": "0.5", "train.lr_schedule": "linear_decay"})
+  assert config_lib.structural_differences(a, b) == ["train.ema_decay: 0.0 -> 0.5 (EMA off -> on)"]
+  b.train.ema_decay = 0.0
   config_lib.apply_overrides(b, {"model.latent_dim": "10", "model.generator": "mlp"})
   diffs = config_lib.structural_differences(a, b)
   assert any("latent_dim" in d for d in diffs) and any("generator" in d for d in diffs)
