@@ -26,7 +26,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib

@@ -145,10 +145,14 @@ def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int 
   return np.concatenate(out)
 
 
-_GENERATE_CACHE: dict[int, Any] = {}
+# id(gan) -> (gan, jitted generate). Holding the GAN itself keeps its id from being
+# reused by another object while the entry exists.
+_GENERATE_CACHE: dict[int, tuple[GAN, Any]] = {}
 
 
 def _jitted_generate(gan: GAN):
-  if id(gan) not in _GENERATE_CACHE:
-    _GENERATE_CACHE[id(gan)] = jax.jit(lambda p, v, z: generate(gan, p, v, z))
-  return _GENERATE_CACHE[id(gan)]
+  entry = _GENERATE_CACHE.get(id(gan))
+  if entry is None or entry[0] is not gan:
+    entry = (gan, jax.jit(lambda p, v, z: generate(gan, p, v, z)))
+    _GENERATE_CACHE[id(gan)] = entry
+  return entry[1]

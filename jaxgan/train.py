@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import signal
 import sys
@@ -186,10 +185,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
               f"training stopped. The newest checkpoint (step {checkpointer.latest_step()}) is "
               "intact. Lower train.g_lr / train.d_lr or change the loss, then rerun to resume.")
         reporter.log(step, metrics)
+      host = None  # device 0's state on the host, fetched at most once per step
       if step % config.checkpoint.every == 0 or last:
-        checkpointer.save(step, fetch_checked("checked before saving"), source.get_state())
+        host = fetch_checked("checked before saving")
+        checkpointer.save(step, host, source.get_state())
       if config.log.sample_every and (step % config.log.sample_every == 0 or last):
-        samples = generate_samples(gan, unreplicate(state), _picture_count(spec, config), config.seed)
+        host = host if host is not None else unreplicate(state)
+        samples = generate_samples(gan, host, _picture_count(spec, config), config.seed)
         last_picture = reporting.save_samples_picture(
             os.path.join(samples_dir, f"step_{step:07d}.png"), samples, spec, config.seed,
             f"{spec.name}, step {step}")

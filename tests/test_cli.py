@@ -8,7 +8,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from conftest import REPO

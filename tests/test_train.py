@@ -7,7 +7,6 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgan import config as config_lib
 from jaxgan.errors import ConfigError, NonFiniteError, WorkdirError
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.train import train_and_evaluate
