@@ -27,9 +27,8 @@ from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import ConfigError, JaxganError, NonFiniteError, WorkdirError
 from jaxgan.reporting import say
 from jaxgan.state import GANState, build_gan, create_state, generate_samples
-from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
-
 from jaxgan.run import CONFIG_FILE
+from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
 
 
 @dataclasses.dataclass
@@ -150,6 +149,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
       f"{spec.shape}, loss {config.loss.name}, {t.steps} steps of batch {t.batch_size} on "
       f"{len(devices)} {devices[0].platform} device(s) ({t.parallel}); workdir {workdir}")
   step_fn = PARALLEL.get(t.parallel)(make_train_step(gan, per_device), devices)
+  # XLA:CPU runs each device's part of a step on a shared thread pool; with several steps
+  # queued by asynchronous dispatch, parts of different steps can occupy every thread while
+  # each waits in an all-reduce for a partner that never gets one (seen as an aborted
+  # rendezvous with 2 devices on 2 cores). One step in flight at a time avoids it.
+  one_step_in_flight = devices[0].platform == "cpu" and len(devices) > 1
   state = replicate(host_state, devices)
   samples_dir = os.path.join(workdir, "samples")
   reporter = reporting.Reporter(workdir, start, t.steps, config.log.progress, config.log.tensorboard)
@@ -158,36 +162,32 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   began, step = time.perf_counter(), start
   last_picture = None
 
-  def fetch_checked(what: str) -> GANState:
-    host = unreplicate(state)
-    bad = _non_finite(host)
+  def stop_if_non_finite(tree: Any, what: str) -> None:
+    bad = _non_finite(tree)
     if bad:
       raise NonFiniteError(
-          f"Non-finite values in {', '.join(bad[:3])} at step {step}; training stopped. "
+          f"Non-finite {what} ({', '.join(bad[:3])}) at step {step}; training stopped. "
           f"The newest checkpoint (step {checkpointer.latest_step()}) is intact and was not "
-          f"overwritten. Lower train.g_lr / train.d_lr or change the loss, then rerun to "
-          f"resume from it ({what}).")
-    return host
+          "overwritten. Lower train.g_lr / train.d_lr or change the loss, then rerun to "
+          "resume from it.")
 
   try:
     while step < t.steps:
       batch = data_lib.split_for_devices([source.next() for _ in range(t.n_critic)], len(devices))
       state, step_metrics = step_fn(state, shard(batch, devices))
+      if one_step_in_flight:
+        jax.block_until_ready(step_metrics)
       step += 1
       reporter.advance()
       last = step == t.steps or stop.signal_name is not None
       if step % config.log.every == 0 or last:
         metrics = {k: float(v) for k, v in unreplicate(step_metrics).items()}
-        bad = [k for k, v in metrics.items() if not np.isfinite(v)]
-        if bad:
-          raise NonFiniteError(
-              f"Non-finite {', '.join(bad)} at step {step} ({', '.join(f'{k}={metrics[k]}' for k in bad)}); "
-              f"training stopped. The newest checkpoint (step {checkpointer.latest_step()}) is "
-              "intact. Lower train.g_lr / train.d_lr or change the loss, then rerun to resume.")
+        stop_if_non_finite(metrics, "losses or metrics")
         reporter.log(step, metrics)
       host = None  # device 0's state on the host, fetched at most once per step
       if step % config.checkpoint.every == 0 or last:
-        host = fetch_checked("checked before saving")
+        host = unreplicate(state)
+        stop_if_non_finite(host, "parameters or optimizer state (checked before saving)")
         checkpointer.save(step, host, source.get_state())
       if config.log.sample_every and (step % config.log.sample_every == 0 or last):
         host = host if host is not None else unreplicate(state)
