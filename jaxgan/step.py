@@ -54,7 +54,12 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     gan: modules, optimizers, loss.
     per_device_batch: examples per device per update.
 
-  Each D update draws its own latents and reads its own real minibatch.
+  Each D update draws its own latents and reads its own real minibatch. The G update
+  reuses the batch generated for the last D update (G's parameters have not changed
+  since): that forward pass is taken with :func:`jax.vjp`, so the G update only runs D
+  forward and backward on it and pulls the gradient back through the saved pass. This is
+  the same computation as generating a fresh batch from those latents, without the
+  second generator forward pass (Radford et al.'s reference implementation does the same).
 
   Returns:
     ``train_step(state, batch)`` with ``batch = {'x': [n_critic, per_device, *shape],
@@ -63,12 +68,22 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
   G, D, loss = gan.generator, gan.discriminator, gan.loss
   shape = gan.spec.shape
 
-  def d_update(state: GANState, real: jax.Array, key: jax.Array) -> tuple[GANState, Metrics]:
-    chex.assert_shape(real, (per_device_batch,) + shape)
+  def generate(state: GANState, key: jax.Array, keep_vjp: bool):
+    """``(fake [per_device, *shape], vjp of G in its params or None, G's updated vars)``."""
     z = device_latents(key, gan.latent_dim, per_device_batch)
-    fake, _ = apply_train_mode(G, state.g_params, state.g_vars, z, None)
-    fake = lax.stop_gradient(fake)
+    chex.assert_shape(z, (per_device_batch, gan.latent_dim))
+    apply = lambda g_params: apply_train_mode(G, g_params, state.g_vars, z, None)
+    if keep_vjp:
+      fake, g_vjp, g_vars = jax.vjp(apply, state.g_params, has_aux=True)
+    else:
+      (fake, g_vars), g_vjp = apply(state.g_params), None
+    chex.assert_shape(fake, (per_device_batch,) + shape)
+    return fake, g_vjp, g_vars
+
+  def d_update(state: GANState, real: jax.Array, fake: jax.Array) -> tuple[GANState, Metrics]:
+    chex.assert_shape(real, (per_device_batch,) + shape)
     chex.assert_equal_shape([real, fake])
+    fake = lax.stop_gradient(fake)
 
     def loss_fn(d_params):
       real_logits, d_vars = apply_train_mode(D, d_params, state.d_vars, real, None)
@@ -89,18 +104,15 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     return state.replace(d_params=optax.apply_updates(state.d_params, updates), d_vars=d_vars,
                          d_opt_state=d_opt_state), metrics
 
-  def g_update(state: GANState, key: jax.Array) -> tuple[GANState, Metrics]:
-    z = device_latents(key, gan.latent_dim, per_device_batch)
-    chex.assert_shape(z, (per_device_batch, gan.latent_dim))
-
-    def loss_fn(g_params):
-      fake, g_vars = apply_train_mode(G, g_params, state.g_vars, z, None)
-      chex.assert_shape(fake, (per_device_batch,) + shape)
+  def g_update(state: GANState, fake: jax.Array, g_vjp: Callable, g_vars: Any
+               ) -> tuple[GANState, Metrics]:
+    def loss_fn(fake):
       fake_logits, _ = apply_train_mode(D, state.d_params, state.d_vars, fake, None)
       chex.assert_shape(fake_logits, (per_device_batch,))
-      return loss.g_loss(fake_logits), g_vars
+      return loss.g_loss(fake_logits)
 
-    (g_loss, g_vars), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
+    g_loss, d_fake = jax.value_and_grad(loss_fn)(fake)
+    (grads,) = g_vjp(d_fake)
     grads = lax.pmean(grads, AXIS)
     updates, g_opt_state = gan.g_tx.update(grads, state.g_opt_state, state.g_params)
     g_params = optax.apply_updates(state.g_params, updates)
@@ -120,9 +132,11 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     # unrolled), and n_critic is a small static number.
     d_metrics = []
     for i in range(gan.n_critic):
-      state, m = d_update(state, batch["x"][i], d_keys[i])
+      last = i == gan.n_critic - 1
+      fake, g_vjp, g_vars = generate(state, d_keys[i], keep_vjp=last)
+      state, m = d_update(state, batch["x"][i], fake)
       d_metrics.append(m)
-    state, g_metrics = g_update(state, jax.random.fold_in(step_key, 2))
+    state, g_metrics = g_update(state, fake, g_vjp, g_vars)
     metrics = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics])) for k in d_metrics[0]} | g_metrics
     return state.replace(step=state.step + 1), lax.pmean(metrics, AXIS)
 

@@ -54,3 +54,58 @@ def test_module_equals_flax_conv_transpose():
   ref = nn.ConvTranspose(5, (4, 4), (2, 2), padding="SAME")
   np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-6)
   assert ours.apply(params, x).shape == (2, 8, 8, 5)
+
+
+# ---- conv2d: im2col on CPU, the same function as lax.conv_general_dilated ----------------
+
+def _conv_loss(fn, strides, padding):
+  return lambda x, w: jnp.sum(jnp.sin(fn(x, w, strides, padding)) * jnp.arange(4.0)[:, None, None, None])
+
+
+@pytest.mark.parametrize("stride,kernel,padding,size", CASES)
+def test_conv2d_outputs_and_gradients_match_plain(stride, kernel, padding, size):
+  kx, kw = jax.random.split(jax.random.PRNGKey(stride * 100 + kernel * 10 + size + 1))
+  x = jax.random.normal(kx, (4, size, size + 1, 3))
+  w = jax.random.normal(kw, (kernel, kernel, 3, 5))
+  s = (stride, stride)
+  np.testing.assert_allclose(jax.jit(layers.conv2d, static_argnums=(2, 3))(x, w, s, padding),
+                             layers.plain_conv2d(x, w, s, padding), rtol=1e-5, atol=1e-5)
+  grads = jax.jit(jax.grad(_conv_loss(layers.conv2d, s, padding), (0, 1)))(x, w)
+  ref = jax.jit(jax.grad(_conv_loss(layers.plain_conv2d, s, padding), (0, 1)))(x, w)
+  for g, r in zip(grads, ref):
+    np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
+
+
+def test_conv2d_explicit_padding_and_pmap():
+  n = jax.device_count()
+  x = jax.random.normal(jax.random.PRNGKey(0), (n, 2, 7, 6, 4))
+  w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 4, 3))
+  pads = ((2, 0), (1, 1))
+
+  def per_device(fn):
+    def f(xs):
+      y = fn(xs, w, (2, 2), pads)
+      g = jax.grad(lambda ww: jnp.sum(jnp.tanh(fn(xs, ww, (2, 2), pads))))(w)
+      return y, jax.lax.pmean(g, "i")
+    return jax.pmap(f, axis_name="i")
+
+  for ours, ref in zip(per_device(layers.conv2d)(x), per_device(layers.plain_conv2d)(x)):
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_on_cpu_compiles_to_matmuls_only():
+  x = jnp.zeros((2, 8, 8, 3))
+  w = jnp.zeros((4, 4, 3, 5))
+  grad = jax.grad(lambda x, w: jnp.sum(layers.conv2d(x, w, (2, 2), "SAME") ** 2), (0, 1))
+  hlo = jax.jit(grad).lower(x, w).compile().as_text()
+  assert "convolution(" not in hlo
+  assert "dot(" in hlo or "__ynn_fusion" in hlo
+
+
+def test_conv_module_equals_flax_conv():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 6))
+  ours = layers.Conv(5, 4, 2)
+  params = ours.init(jax.random.PRNGKey(1), x)
+  ref = nn.Conv(5, (4, 4), (2, 2), padding="SAME")
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-6)
+  assert ours.apply(params, x).shape == (2, 5, 5, 5)

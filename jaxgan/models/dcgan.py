@@ -15,7 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgan.models.layers import ConvTranspose, batch_norm, dcgan_init, leaky_relu
+from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu
 
 BASES = (4, 7)
 
@@ -66,11 +66,10 @@ class DCGANDiscriminator(nn.Module):
   def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = True) -> jax.Array:
     _, depth = base_and_depth(self.resolution)
     features = self.width
-    x = leaky_relu(nn.Conv(features, (4, 4), (2, 2), padding="SAME", kernel_init=dcgan_init())(x))
+    x = leaky_relu(Conv(features, 4, 2, kernel_init=dcgan_init())(x))
     for _ in range(depth - 1):
       features *= 2
-      x = nn.Conv(features, (4, 4), (2, 2), padding="SAME", use_bias=not self.use_batchnorm,
-                  kernel_init=dcgan_init())(x)
+      x = Conv(features, 4, 2, use_bias=not self.use_batchnorm, kernel_init=dcgan_init())(x)
       if self.use_batchnorm:
         x = batch_norm(train, self.axis_name)(x)
       x = leaky_relu(x)
