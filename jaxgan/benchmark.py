@@ -4,6 +4,8 @@ Measures the real train step (same code as training) on a constant batch already
 devices, and prints one JSON object:
 
 * ``compile_s``: lowering + XLA compilation of the step;
+* ``steps_per_sec_with_data``: the same, with each step's batch read from the data
+  pipeline, split over devices and transferred, as in training;
 * ``steps_per_sec`` / ``images_per_sec``: steady state after ``--warmup`` steps, timed over
   ``--steps`` steps ended by ``block_until_ready`` (compilation excluded);
 * ``xla_gflop_per_step`` and ``xla_gflops``: XLA's cost analysis of the compiled step,
@@ -89,6 +91,18 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   elapsed = time.perf_counter() - began
 
   steps_per_sec = steps / elapsed
+
+  # The same steps fed from the data pipeline (read, split, transfer every step), as in
+  # training, to show whether the step waits for data.
+  next_batch = lambda: shard(data_lib.split_for_devices(
+      [source.next() for _ in range(t.n_critic)], len(devices)), devices)
+  state, metrics = compiled(state, next_batch())
+  jax.block_until_ready(state)
+  began = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = compiled(state, next_batch())
+  jax.block_until_ready((state, metrics))
+  data_steps_per_sec = steps / (time.perf_counter() - began)
   flops = _xla_flops(compiled)
   peak = matmul_gflops()
   achieved = flops * steps_per_sec / 1e9
@@ -107,6 +121,7 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "compile_s": round(compile_s, 3),
       "steps_per_sec": round(steps_per_sec, 3),
       "images_per_sec": round(steps_per_sec * t.batch_size, 1),
+      "steps_per_sec_with_data": round(data_steps_per_sec, 3),
       "xla_gflop_per_step": round(flops / 1e9, 3),
       "xla_gflops": round(achieved, 2),
       "useful_gflop_per_step": round(useful / 1e9, 3),

@@ -37,6 +37,12 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.resolution = 16        # image side; ignored by 2D point sets
   c.data.channels = 1           # image channels; ignored by 2D point sets
   c.data.num_examples = 1024    # size of generated sets (synthetic_images)
+  c.data.split = "train"        # tfds split of real data sets (mnist, fashion_mnist)
+  c.data.source = "jaxgan"      # real data sets: 'jaxgan' builders (offline) or 'tfds_catalog'
+  c.data.manual_dir = ""        # original files; '' = $JAXGAN_DATA_DIR/<name>
+  c.data.data_dir = ""          # prepared array_record files; '' = ~/.cache/jaxgan/tensorflow_datasets
+  c.data.in_memory_mb = 2048    # real data sets smaller than this are decoded once into memory
+  c.data.prefetch = 2           # batches prepared ahead on a host thread (real data sets)
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = "dcgan"       # see jaxgan.models.GENERATORS
@@ -182,6 +188,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in ("every", "keep"):
     if config.checkpoint[key] < 1:
       raise ConfigError(f"checkpoint.{key} must be >= 1, got {config.checkpoint[key]}")
+  if config.data.source not in ("jaxgan", "tfds_catalog"):
+    raise ConfigError(f"data.source must be 'jaxgan' or 'tfds_catalog', got {config.data.source!r}")
+  if config.data.prefetch < 0:
+    raise ConfigError(f"data.prefetch must be >= 0, got {config.data.prefetch}")
   if config.log.every < 1:
     raise ConfigError(f"log.every must be >= 1, got {config.log.every}")
 

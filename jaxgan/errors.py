@@ -19,3 +19,7 @@ class CheckpointError(JaxganError):
 
 class NonFiniteError(JaxganError, FloatingPointError):
   """A loss or parameter became NaN or infinite; the last good checkpoint is kept."""
+
+
+class DataError(JaxganError):
+  """A data set that is missing, corrupt, or does not fit the configuration."""

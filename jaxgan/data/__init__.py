@@ -12,7 +12,7 @@ from typing import Callable
 
 import ml_collections
 
-from jaxgan.data import images, toy
+from jaxgan.data import images, real, toy
 from jaxgan.data.source import ArraySource, BatchSource, DataSpec, split_for_devices
 from jaxgan.registry import Registry
 
@@ -63,6 +63,19 @@ def _synthetic_source(cfg, batch_size, seed):
 
 
 DATASETS.register("synthetic_images")(DataSet(_synthetic_spec, _synthetic_source))
+
+
+def _real(name: str) -> DataSet:
+  return DataSet(
+      spec=lambda cfg: real.spec(name, cfg),
+      source=lambda cfg, batch_size, seed: real.GrainSource(
+          real.spec(name, cfg), real.data_source(name, cfg), batch_size, seed, cfg.prefetch,
+          cfg.in_memory_mb),
+  )
+
+
+for _name in real.NATIVE:
+  DATASETS.register(_name)(_real(_name))
 
 
 def spec(data_config: ml_collections.ConfigDict) -> DataSpec:

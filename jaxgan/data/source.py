@@ -9,6 +9,7 @@ uninterrupted run would have read.
 from __future__ import annotations
 
 import dataclasses
+import concurrent.futures
 from typing import Any
 
 import numpy as np
@@ -33,19 +34,31 @@ class DataSpec:
 class BatchSource:
   """Base class: subclasses implement ``batch_at(index, size)``; position is the state."""
 
-  def __init__(self, spec: DataSpec, batch_size: int, seed: int):
+  def __init__(self, spec: DataSpec, batch_size: int, seed: int, prefetch: int = 0):
     self.spec = spec
     self.batch_size = batch_size
     self.seed = seed
     self.position = 0
+    self.prefetch = prefetch
+    self._pool = concurrent.futures.ThreadPoolExecutor(1, "jaxgan-data") if prefetch else None
+    self._ahead: dict[int, concurrent.futures.Future] = {}
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
     raise NotImplementedError
 
   def next(self) -> dict[str, np.ndarray]:
-    batch = self.batch_at(self.position)
+    """Batch number ``position``; with ``prefetch > 0`` the following ones are read ahead
+    on a host thread (safe because ``batch_at`` is a pure function of the index)."""
+    index = self.position
     self.position += 1
-    return batch
+    if not self._pool:
+      return self.batch_at(index)
+    for ahead in range(index, index + self.prefetch + 1):
+      if ahead not in self._ahead:
+        self._ahead[ahead] = self._pool.submit(self.batch_at, ahead)
+    for stale in [i for i in self._ahead if i < index]:
+      self._ahead.pop(stale).cancel()
+    return self._ahead.pop(index).result()
 
   def get_state(self) -> dict[str, Any]:
     return {"position": int(self.position), "seed": int(self.seed), "name": self.spec.name}
@@ -55,6 +68,9 @@ class BatchSource:
       raise ValueError(f"Data iterator state {state} does not belong to data set "
                        f"{self.spec.name!r} with seed {self.seed}.")
     self.position = int(state["position"])
+    for future in self._ahead.values():
+      future.cancel()
+    self._ahead.clear()
 
 
 class ArraySource(BatchSource):
