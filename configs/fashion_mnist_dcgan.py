@@ -1,24 +1,16 @@
-"""DCGAN on Fashion-MNIST at its native 28x28 (Radford, Metz & Chintala 2016, arXiv:1511.06434).
+"""DCGAN on Fashion-MNIST at its native 28x28: ``mnist_dcgan`` with the data set swapped.
 
-G: 100 -> 128x7x7 -> 64x14x14 -> 1x28x28 (4x4 stride-2 transposed convs, BatchNorm,
-ReLU); D mirrored with LeakyReLU 0.2; Adam lr 2e-4, beta1 0.5; batch 64.
-
-Fashion-MNIST is read offline from the original IDX files in ``$JAXGAN_DATA_DIR/fashion_mnist`` (or
-``--config.data.manual_dir``), prepared once with jaxgan's tfds builder
-(``python -m jaxgan.data prepare fashion_mnist``; training prepares it too when needed).
+Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) is read offline from the original IDX files in
+``$JAXGAN_DATA_DIR/fashion_mnist`` (or ``--config.data.manual_dir``), prepared once with
+jaxgan's tfds builder (``python -m jaxgan.data prepare fashion_mnist``).
 """
 
-from jaxgan.config import default_config
+import os
+
+from jaxgan.config import load_recipe
 
 
 def get_config():
-  config = default_config()
+  config = load_recipe(os.path.join(os.path.dirname(__file__), "mnist_dcgan.py"))
   config.data.name = "fashion_mnist"
-  config.data.resolution = 28
-  config.data.channels = 1
-  config.model.g_width = 64
-  config.model.d_width = 64
-  config.model.d_batchnorm = False
-  config.train.steps = 5000
-  config.train.batch_size = 64
   return config
