@@ -1,25 +1,18 @@
 """Non-saturating MLP GAN on ``grid25`` (25 Gaussians on {-4,-2,0,2,4}^2, std 0.05).
 
 The 2D-grid benchmark of Srivastava et al. 2017 (VEEGAN, arXiv:1705.07761) and Lin et al.
-2018 (PacGAN, arXiv:1712.04086): fully connected G and D, Adam with beta1 0.5.
+2018 (PacGAN, arXiv:1712.04086): ``ring8_gan`` (fully connected G and D, Adam 1e-3 with
+beta1 0.5, 10,000 steps of batch 256) with 256 hidden units for the 25 modes.
 """
 
-from jaxgan.config import default_config
+import os
+
+from jaxgan.config import load_recipe
 
 
 def get_config():
-  config = default_config()
+  config = load_recipe(os.path.join(os.path.dirname(__file__), "ring8_gan.py"))
   config.data.name = "grid25"
-  config.model.generator = "mlp"
-  config.model.discriminator = "mlp"
-  config.model.latent_dim = 64
   config.model.g_width = 256
   config.model.d_width = 256
-  config.model.mlp_depth = 3
-  config.train.steps = 10000
-  config.train.batch_size = 256
-  config.train.g_lr = 1e-3
-  config.train.d_lr = 1e-3
-  config.checkpoint.every = 2500
-  config.log.sample_every = 2500
   return config

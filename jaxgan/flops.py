@@ -19,11 +19,11 @@ from jax.extend import core as jcore
 
 def _dot_flops(eqn) -> float:
   lhs, rhs = (v.aval.shape for v in eqn.invars[:2])
-  (lhs_contract, rhs_contract), (lhs_batch, _) = eqn.params["dimension_numbers"]
+  (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = eqn.params["dimension_numbers"]
   contract = math.prod(lhs[d] for d in lhs_contract)
   batch = math.prod(lhs[d] for d in lhs_batch)
   lhs_free = math.prod(s for d, s in enumerate(lhs) if d not in lhs_contract and d not in lhs_batch)
-  rhs_free = math.prod(s for d, s in enumerate(rhs) if d not in rhs_contract and d not in eqn.params["dimension_numbers"][1][1])
+  rhs_free = math.prod(s for d, s in enumerate(rhs) if d not in rhs_contract and d not in rhs_batch)
   return 2.0 * batch * lhs_free * rhs_free * contract
 
 

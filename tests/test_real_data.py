@@ -11,7 +11,7 @@ from jaxgan import data as data_lib
 from jaxgan.data import idx, tfds_builders
 from jaxgan.errors import DataError
 
-FILES = [f for pair in tfds_builders.IDX_FILES.values() for f in pair]
+FILES = tfds_builders.IDX_FILE_NAMES
 
 
 def _write_mnist_like(directory, n_train=24, n_test=8):

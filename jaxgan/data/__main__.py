@@ -20,7 +20,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan.data import tfds_builders
+from jaxgan.data import real, tfds_builders
 from jaxgan.errors import JaxganError
 
 
@@ -29,7 +29,7 @@ def _data_config(name: str, args, overrides: dict[str, str]):
   config.data.name = name
   if name in tfds_builders.BUILDERS:
     config.data.resolution = 28
-  config_lib.apply_overrides(config, {k: v for k, v in overrides.items()})
+  config_lib.apply_overrides(config, overrides)
   if args.manual_dir:
     config.data.manual_dir = args.manual_dir
   if args.data_dir:
@@ -37,21 +37,21 @@ def _data_config(name: str, args, overrides: dict[str, str]):
   return config
 
 
-def prepare(name: str, config) -> dict:
-  b = tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir)
+def _summary(name: str, b) -> dict:
   return {"name": name, "prepared_at": str(b.data_dir),
           "splits": {k: v.num_examples for k, v in b.info.splits.items()}}
 
 
+def prepare(name: str, config) -> dict:
+  return _summary(name, tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir))
+
+
 def info(name: str, config) -> dict:
-  result = prepare(name, config)
   b = tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir)
+  result = _summary(name, b)
   result["features"] = str(b.info.features)
-  result["class_counts"] = {}
-  for split in b.info.splits:
-    source = b.as_data_source(split=split)
-    labels = np.asarray([r["label"] for r in source.__getitems__(list(range(len(source))))])
-    result["class_counts"][split] = np.bincount(labels).tolist()
+  result["class_counts"] = {split: np.bincount(real.InMemory(b.as_data_source(split=split)).labels).tolist()
+                            for split in b.info.splits}
   return result
 
 

@@ -34,6 +34,7 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+IDX_FILE_NAMES = [f for pair in IDX_FILES.values() for f in pair]
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
 
@@ -55,16 +56,14 @@ def prepared_dir(configured: str = "") -> str:
   return os.path.expanduser(configured or DEFAULT_PREPARED_DIR)
 
 
-def _check_files(name: str, directory: str, files: list[str]) -> list[str]:
-  paths = [os.path.join(directory, f) for f in files]
-  missing = [p for p in paths if not os.path.isfile(p)]
+def _check_files(name: str, directory: str, files: list[str]) -> None:
+  missing = [os.path.join(directory, f) for f in files if not os.path.isfile(os.path.join(directory, f))]
   if missing:
     raise DataError(f"Data set {name!r}: missing {len(missing)} of {len(files)} files in "
                     f"{directory}.\nExpected exactly these files there:\n  "
                     + "\n  ".join(files) + "\nMissing:\n  " + "\n  ".join(missing)
                     + f"\nPut the original files there, or point config.data.manual_dir / "
                     f"{DATA_DIR_ENV} at the directory that has them.")
-  return paths
 
 
 def _builder_class(name: str, class_names: tuple[str, ...] | int, description: str):
@@ -76,7 +75,7 @@ def _builder_class(name: str, class_names: tuple[str, ...] | int, description: s
     # also keeps tfds from resolving the code path through importlib_resources.)
     code_path = None
     RELEASE_NOTES = {"1.0.0": "jaxgan builder from the original IDX gzip files."}
-    MANUAL_DOWNLOAD_INSTRUCTIONS = ("Put " + ", ".join(f for pair in IDX_FILES.values() for f in pair)
+    MANUAL_DOWNLOAD_INSTRUCTIONS = ("Put " + ", ".join(IDX_FILE_NAMES)
                                     + f" in the manual directory ($JAXGAN_DATA_DIR/{name}).")
 
     def _info(self):
@@ -91,9 +90,7 @@ def _builder_class(name: str, class_names: tuple[str, ...] | int, description: s
           supervised_keys=("image", "label"))
 
     def _split_generators(self, dl_manager):
-      directory = str(dl_manager.manual_dir)
-      files = [f for pair in IDX_FILES.values() for f in pair]
-      _check_files(name, directory, files)
+      directory = str(dl_manager.manual_dir)  # its files were checked by prepare()
       return {split: self._generate_examples(os.path.join(directory, images_file),
                                              os.path.join(directory, labels_file))
               for split, (images_file, labels_file) in IDX_FILES.items()}
@@ -135,7 +132,7 @@ def prepare(name: str, manual: str = "", data_dir: str = ""):
   """Prepares ``name`` once (no-op when already prepared); returns the builder."""
   b, download_config = builder(name, manual, data_dir)
   if not b.is_prepared():
-    _check_files(name, str(download_config.manual_dir), [f for pair in IDX_FILES.values() for f in pair])
+    _check_files(name, str(download_config.manual_dir), IDX_FILE_NAMES)
     b.download_and_prepare(download_config=download_config)
   return b
 

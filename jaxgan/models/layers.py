@@ -82,7 +82,32 @@ def _conv_transpose_bwd(strides, padding, residuals, g):
 conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
-class ConvTranspose(nn.Module):
+class _KernelLayer(nn.Module):
+  """Shared shell of :class:`Conv` and :class:`ConvTranspose`: a square ``[k, k, C_in,
+  features]`` kernel and an optional bias, with flax's parameter names and layout;
+  subclasses supply the operation in ``_op``."""
+  features: int
+  kernel_size: int = 3
+  strides: int = 1
+  padding: Any = "SAME"
+  use_bias: bool = True
+  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
+  bias_init: Callable[..., Any] = nn.initializers.zeros
+
+  def _op(self, x: jax.Array, kernel: jax.Array) -> jax.Array:
+    raise NotImplementedError
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel = self.param("kernel", self.kernel_init,
+                        (self.kernel_size, self.kernel_size, x.shape[-1], self.features))
+    y = self._op(x, kernel.astype(x.dtype))
+    if self.use_bias:
+      y = y + self.param("bias", self.bias_init, (self.features,)).astype(x.dtype)
+    return y
+
+
+class ConvTranspose(_KernelLayer):
   """Transposed convolution (NHWC) using :func:`conv_transpose`; parameters as ``nn.ConvTranspose``.
 
   Attributes:
@@ -91,22 +116,11 @@ class ConvTranspose(nn.Module):
     strides: upsampling factor per spatial axis.
     padding: ``'SAME'`` or ``'VALID'``.
   """
-  features: int
   kernel_size: int = 4
   strides: int = 2
-  padding: str = "SAME"
-  use_bias: bool = True
-  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
-  bias_init: Callable[..., Any] = nn.initializers.zeros
 
-  @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    kernel = self.param("kernel", self.kernel_init,
-                        (self.kernel_size, self.kernel_size, x.shape[-1], self.features))
-    y = conv_transpose(x, kernel.astype(x.dtype), (self.strides, self.strides), self.padding)
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,)).astype(x.dtype)
-    return y
+  def _op(self, x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return conv_transpose(x, kernel, (self.strides, self.strides), self.padding)
 
 
 def conv_padding(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...],
@@ -161,7 +175,7 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding) -
                                 default=lambda x, k: plain_conv2d(x, k, strides, padding))
 
 
-class Conv(nn.Module):
+class Conv(_KernelLayer):
   """2D convolution (NHWC) using :func:`conv2d`; parameters as ``nn.Conv``.
 
   Attributes:
@@ -170,22 +184,9 @@ class Conv(nn.Module):
     strides: stride per spatial axis.
     padding: ``'SAME'``, ``'VALID'`` or explicit pairs.
   """
-  features: int
-  kernel_size: int = 3
-  strides: int = 1
-  padding: Any = "SAME"
-  use_bias: bool = True
-  kernel_init: Callable[..., Any] = nn.initializers.lecun_normal()
-  bias_init: Callable[..., Any] = nn.initializers.zeros
 
-  @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    kernel = self.param("kernel", self.kernel_init,
-                        (self.kernel_size, self.kernel_size, x.shape[-1], self.features))
-    y = conv2d(x, kernel.astype(x.dtype), (self.strides, self.strides), self.padding)
-    if self.use_bias:
-      y = y + self.param("bias", self.bias_init, (self.features,)).astype(x.dtype)
-    return y
+  def _op(self, x: jax.Array, kernel: jax.Array) -> jax.Array:
+    return conv2d(x, kernel, (self.strides, self.strides), self.padding)
 
 
 def batch_norm(train: bool, axis_name: str | None, momentum: float = 0.9) -> nn.BatchNorm:
