@@ -40,6 +40,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.split = "train"        # tfds split of real data sets (mnist, fashion_mnist)
   c.data.source = "jaxgan"      # real data sets: 'jaxgan' builders (offline) or 'tfds_catalog'
   c.data.manual_dir = ""        # original files; '' = $JAXGAN_DATA_DIR/<name>
+  c.data.path = ""              # image_folder: the directory of images (sub-folders = classes)
   c.data.data_dir = ""          # prepared array_record files; '' = ~/.cache/jaxgan/tensorflow_datasets
   c.data.in_memory_mb = 2048    # real data sets smaller than this are decoded once into memory
   c.data.prefetch = 2           # batches prepared ahead on a host thread (real data sets)
@@ -74,6 +75,14 @@ def default_config() -> ml_collections.ConfigDict:
   c.checkpoint = ml_collections.ConfigDict()
   c.checkpoint.every = 500
   c.checkpoint.keep = 3
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.every = 0              # steps between metric evaluations during training; 0: off
+  c.eval.metrics = ""           # comma list of jaxgan.evaluate metric names, e.g. "fd_lenet"
+  c.eval.num_samples = 2000     # generated samples per evaluation
+  c.eval.best_metric = ""       # keep the best checkpoint by this metric ('' = first of eval.metrics)
+  c.eval.best_value = ""        # its value key, e.g. "fd" ('' = the metric's first headline value)
+  c.eval.best_mode = "min"      # "min" or "max": which direction is better
 
   c.log = ml_collections.ConfigDict()
   c.log.every = 50              # metrics to host, progress bar, metrics.jsonl
@@ -192,6 +201,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"data.source must be 'jaxgan' or 'tfds_catalog', got {config.data.source!r}")
   if config.data.prefetch < 0:
     raise ConfigError(f"data.prefetch must be >= 0, got {config.data.prefetch}")
+  e = config.eval
+  if e.every < 0 or (e.every and not e.metrics.strip()):
+    raise ConfigError(f"eval.every={e.every} needs eval.metrics (e.g. 'fd_lenet'); set "
+                      "eval.every=0 to evaluate only after training.")
+  if e.every and e.num_samples < 2:
+    raise ConfigError(f"eval.num_samples must be >= 2, got {e.num_samples}")
+  if e.best_mode not in ("min", "max"):
+    raise ConfigError(f"eval.best_mode must be 'min' or 'max', got {e.best_mode!r}")
   if config.log.every < 1:
     raise ConfigError(f"log.every must be >= 1, got {config.log.every}")
 

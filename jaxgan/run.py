@@ -35,12 +35,19 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     return config_lib.from_json(f.read())
 
 
-def load_run(workdir: str, step: int | None = None, say=print) -> Run:
-  """The run's config, static GAN and restored state (newest readable checkpoint, or ``step``)."""
+def load_run(workdir: str, step: int | None = None, say=print, best: bool = False) -> Run:
+  """The run's config, static GAN and restored state (newest readable checkpoint, or ``step``).
+
+  ``best=True`` restores the best checkpoint kept by ``config.eval`` (``WORKDIR/best``).
+  """
   config = load_config(workdir)
   gan = build_gan(config, data_lib.spec(config.data))
   template = jax.device_get(create_state(gan, config.seed))
-  checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint.keep, say)
+  directory = os.path.join(workdir, "best" if best else "checkpoints")
+  if best and not os.path.isdir(directory):
+    raise CheckpointError(f"{workdir!r} has no best checkpoint: it is kept only by runs trained "
+                          "with config.eval.every > 0 and eval.metrics set.")
+  checkpointer = Checkpointer(directory, config.checkpoint.keep, say)
   try:
     restored = checkpointer.restore(template, step)
   finally:

@@ -27,11 +27,12 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--npz", default=None, help="also write raw samples to this .npz")
   parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
   parser.add_argument("--step", type=int, default=None, help="checkpoint step (default: newest)")
+  parser.add_argument("--best", action="store_true", help="the best checkpoint kept by config.eval")
   args = parser.parse_args(sys.argv[1:] if argv is None else argv)
   if args.num < 1:
     parser.error("--num must be >= 1")
   try:
-    run = load_run(args.workdir, args.step, say=reporting.say)
+    run = load_run(args.workdir, args.step, say=reporting.say, best=args.best)
     samples = generate_samples(run.gan, run.state, args.num, args.seed)
     out = args.out or os.path.join(args.workdir, "samples", "sample.png")
     reporting.save_samples_picture(out, samples, run.gan.spec, run.config.seed,

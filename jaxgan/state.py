@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import flax
 import flax.linen as nn
@@ -127,8 +127,8 @@ def generate(gan: GAN, params: PyTree, g_vars: PyTree, z: jax.Array,
   return gan.generator.apply({"params": params, **g_vars}, z, labels, train=False)
 
 
-def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> np.ndarray:
-  """``num`` samples ``[num, *shape]`` as host numpy, from fixed latents of ``seed``.
+def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> Iterator[np.ndarray]:
+  """``num`` samples from fixed latents of ``seed``, yielded as host numpy chunks ``[<=chunk, *shape]``.
 
   Uses the EMA generator when the run keeps one. Latent ``i`` comes from
   ``fold_in(PRNGKey(seed), i)``, so the first 64 samples are the same whatever ``num``
@@ -137,12 +137,15 @@ def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int 
   params, g_vars = sampling_params(state), state.g_vars
   key = jax.random.PRNGKey(seed)
   gen = _jitted_generate(gan)
-  out = []
   for start in range(0, num, chunk):
     rows = jnp.arange(start, min(start + chunk, num))
     z = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (gan.latent_dim,)))(rows)
-    out.append(np.asarray(gen(params, g_vars, z)))
-  return np.concatenate(out)
+    yield np.asarray(gen(params, g_vars, z))
+
+
+def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> np.ndarray:
+  """All of :func:`iter_samples` as one array ``[num, *shape]``."""
+  return np.concatenate(list(iter_samples(gan, state, num, seed, chunk)))
 
 
 # id(gan) -> (gan, jitted generate). Holding the GAN itself keeps its id from being

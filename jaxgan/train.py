@@ -24,6 +24,7 @@ from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.checkpoint import Checkpointer
+from jaxgan.periodic_eval import PeriodicEvaluator
 from jaxgan.errors import ConfigError, JaxganError, NonFiniteError, WorkdirError
 from jaxgan.reporting import say
 from jaxgan.state import GANState, build_gan, create_state, generate_samples
@@ -127,6 +128,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   devices = select_devices(config)
   spec = data_lib.spec(config.data)
   gan = build_gan(config, spec)  # fails on bad model/loss names before touching the workdir
+  # Loads the metrics' feature extractors: missing weights fail here, not at the first eval.
+  evaluator = PeriodicEvaluator(config, workdir, gan, say) if config.eval.every else None
   prepare_workdir(workdir, config)
   t = config.train
   per_device = t.batch_size // len(devices)
@@ -189,6 +192,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
         host = unreplicate(state)
         stop_if_non_finite(host, "parameters or optimizer state (checked before saving)")
         checkpointer.save(step, host, source.get_state())
+      if evaluator is not None and evaluator.due(step, last):
+        host = host if host is not None else unreplicate(state)
+        evaluator.run(step, host, source.get_state())
       if config.log.sample_every and (step % config.log.sample_every == 0 or last):
         host = host if host is not None else unreplicate(state)
         samples = generate_samples(gan, host, _picture_count(spec, config), config.seed)

@@ -154,3 +154,134 @@ def test_real_mnist_counts(tmp_path):
   train = b.as_data_source(split="train")
   labels = np.asarray([r["label"] for r in train.__getitems__(list(range(len(train))))])
   assert np.bincount(labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_stacked_mnist_stacks_three_digits_deterministically(tmp_path):
+  manual = _write_mnist_like(tmp_path / "mnist", n_train=40)
+  config = _config("stacked_mnist", manual, tmp_path / "prepared", channels=3)
+  x, labels = data_lib.load_arrays(config.data, "train")
+  assert x.shape == (40, 28, 28, 3) and labels.shape == (40,) and labels.max() < 1000
+  mnist_x, mnist_labels = data_lib.load_arrays(_config("mnist", manual, tmp_path / "prepared").data, "train")
+  pixel_id = lambda img: ((img[0, 0] + 1) * 127.5).round().astype(int)  # example id in pixel (0, 0)
+  position = {int(pixel_id(img[..., 0])): p for p, img in enumerate(mnist_x)}  # tfds reorders
+  for i in range(40):  # each channel is one MNIST image, label = the triple of their labels
+    ids = [position[int(v)] for v in pixel_id(x[i])]
+    for c in range(3):
+      np.testing.assert_array_equal(x[i, :, :, c], mnist_x[ids[c], :, :, 0])
+    assert labels[i] == mnist_labels[ids] @ np.array([100, 10, 1])
+  again, _ = data_lib.load_arrays(config.data, "train")
+  np.testing.assert_array_equal(again, x)
+  test_x, _ = data_lib.load_arrays(config.data, "test")
+  assert test_x.shape == (8, 28, 28, 3)
+  batch = data_lib.build(config.data, 8, seed=0).next()
+  assert batch["x"].shape == (8, 28, 28, 3) and data_lib.spec(config.data).num_classes == 1000
+  with pytest.raises(DataError, match="3 channel"):
+    data_lib.spec(_config("stacked_mnist", manual, tmp_path / "prepared").data)
+
+
+def _write_cifar10(directory, per_batch=4):
+  import pickle
+  os.makedirs(directory, exist_ok=True)
+  rng = np.random.default_rng(0)
+  for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+    data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
+    with open(os.path.join(directory, name), "wb") as f:
+      pickle.dump({b"data": data, b"labels": list(range(per_batch))}, f)
+  return directory
+
+
+def test_cifar10_builder_reads_python_batches(tmp_path):
+  import pickle
+  manual = _write_cifar10(tmp_path / "cifar10")
+  config = _config("cifar10", manual, tmp_path / "prepared", channels=3)
+  config.data.resolution = 32
+  x, labels = data_lib.load_arrays(config.data, "train")
+  assert x.shape == (20, 32, 32, 3) and sorted(np.bincount(labels)) == [5, 5, 5, 5]
+  with open(os.path.join(manual, "data_batch_1"), "rb") as f:
+    raw = pickle.load(f, encoding="bytes")[b"data"][0]
+  # The batch stores planes R, G, B of 1024 values each; HWC pixel (0, 0) is (raw[0], raw[1024], raw[2048]).
+  pixels = {tuple(np.round((img[0, 0] + 1) * 127.5).astype(int)) for img in x}
+  assert (raw[0], raw[1024], raw[2048]) in pixels
+  assert data_lib.load_arrays(config.data, "test")[0].shape == (4, 32, 32, 3)
+  bad = _write_cifar10(tmp_path / "bad")
+  open(os.path.join(bad, "test_batch"), "wb").write(b"garbage")
+  with pytest.raises(DataError, match="not a CIFAR-10 python batch"):
+    data_lib.load_arrays(_config("cifar10", bad, tmp_path / "prepared2", channels=3).data, "train")
+  os.remove(os.path.join(manual, "data_batch_3"))
+  with pytest.raises(DataError, match="data_batch_3"):
+    data_lib.load_arrays(_config("cifar10", manual, tmp_path / "prepared3", channels=3).data, "train")
+
+
+def _png(path, color, size=(20, 30), mode="RGB"):
+  from PIL import Image
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  Image.new(mode, size, color).save(path)
+
+
+def test_celeb_a_builder_crops_the_centre_and_splits(tmp_path):
+  from PIL import Image
+  manual = tmp_path / "celeb_a"
+  names = [f"{i:06d}.jpg" for i in range(1, 6)]
+  for name in names:
+    img = np.zeros((218, 178, 3), np.uint8)
+    img[39:179, 19:159] = 255  # exactly the central 140x140: white, the rest black
+    os.makedirs(manual / "img_align_celeba", exist_ok=True)
+    Image.fromarray(img).save(manual / "img_align_celeba" / name, quality=100)
+  (manual / "img_align_celeba" / names[4]).write_bytes(b"not a jpeg")
+  (manual / "list_eval_partition.txt").write_text(
+      "".join(f"{n} {s}\n" for n, s in zip(names, [0, 0, 1, 2, 0])))
+  config = _config("celeb_a", manual, tmp_path / "prepared", channels=3)
+  config.data.resolution = 64
+  with pytest.warns(UserWarning, match="skipped 1 of 3"):
+    x, _ = data_lib.load_arrays(config.data, "train")
+  assert x.shape == (2, 64, 64, 3) and x.min() > 0.9  # the black border was cropped away
+  assert len(data_lib.load_arrays(config.data, "validation")[0]) == 1
+
+
+def test_image_folder_with_classes_corrupt_files_and_changes(tmp_path):
+  root = tmp_path / "pics"
+  _png(str(root / "cats" / "a.png"), (255, 0, 0))
+  _png(str(root / "cats" / "b.jpg"), (250, 0, 0))
+  _png(str(root / "dogs" / "c.png"), 128, mode="L")  # grayscale file in an RGB set
+  (root / "dogs" / "broken.png").write_bytes(b"\x89PNG not really")
+  (root / "dogs" / "notes.txt").write_text("ignored")
+  config = config_lib.default_config()
+  config.data.name, config.data.path, config.data.channels = "image_folder", str(root), 3
+  config.data.resolution, config.data.data_dir = 8, str(tmp_path / "prepared")
+  assert data_lib.spec(config.data).num_classes == 2
+  with pytest.warns(UserWarning, match="skipped 1 of 4 image files"):
+    x, labels = data_lib.load_arrays(config.data, "train")
+  order = np.argsort(labels, kind="stable")
+  x, labels = x[order], labels[order]
+  assert x.shape == (3, 8, 8, 3) and labels.tolist() == [0, 0, 1]
+  np.testing.assert_allclose(x[2], 128 / 127.5 - 1, atol=1e-6)  # gray -> RGB, all channels equal
+  assert x[0, 0, 0, 0] > 0.9 and x[0, 0, 0, 1] < -0.9
+  batch = data_lib.build(config.data, 2, seed=0).next()
+  assert batch["x"].shape == (2, 8, 8, 3)
+  _png(str(root / "dogs" / "d.png"), (0, 0, 255))  # a changed folder is prepared anew
+  with pytest.warns(UserWarning):
+    assert len(data_lib.load_arrays(config.data, "train")[0]) == 4
+  config.data.channels = 1
+  with pytest.warns(UserWarning):
+    assert data_lib.load_arrays(config.data, "train")[0].shape == (4, 8, 8, 1)
+
+
+def test_image_folder_bad_input(tmp_path):
+  config = config_lib.default_config()
+  config.data.name, config.data.data_dir = "image_folder", str(tmp_path / "prepared")
+  with pytest.raises(DataError, match="needs data.path"):
+    data_lib.spec(config.data)
+  config.data.path = str(tmp_path / "missing")
+  with pytest.raises(DataError, match="is not a directory"):
+    data_lib.spec(config.data)
+  (tmp_path / "empty").mkdir()
+  (tmp_path / "empty" / "readme.txt").write_text("no images")
+  config.data.path = str(tmp_path / "empty")
+  with pytest.raises(DataError, match="No images in"):
+    data_lib.spec(config.data)
+  (tmp_path / "empty" / "x.png").write_bytes(b"corrupt")
+  with pytest.raises(DataError, match="none of the 1 image files"):
+    data_lib.load_arrays(config.data, "train")
+  from jaxgan.data import folder
+  with pytest.raises(DataError):  # the failed preparation left nothing a later run would trust
+    folder.prepare(config.data)

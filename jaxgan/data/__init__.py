@@ -11,18 +11,24 @@ import dataclasses
 from typing import Callable
 
 import ml_collections
+import numpy as np
 
-from jaxgan.data import images, real, toy
+from jaxgan.data import folder, images, real, toy
 from jaxgan.data.source import ArraySource, BatchSource, DataSpec, split_for_devices
+from jaxgan.errors import DataError
 from jaxgan.registry import Registry
 
-__all__ = ["DATASETS", "DataSet", "DataSpec", "BatchSource", "build", "spec", "split_for_devices"]
+__all__ = ["DATASETS", "DataSet", "DataSpec", "BatchSource", "build", "load_arrays", "named_config", "spec",
+           "split_for_devices"]
 
 
 @dataclasses.dataclass(frozen=True)
 class DataSet:
   spec: Callable[[ml_collections.ConfigDict], DataSpec]
   source: Callable[[ml_collections.ConfigDict, int, int], BatchSource]
+  # (config, split) -> whole split as (x [N, ...] float32, labels [N] int32); None for
+  # data sets that are sampled, not stored (the toy mixtures).
+  arrays: Callable[[ml_collections.ConfigDict, str], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 DATASETS: Registry[DataSet] = Registry("data set")
@@ -45,12 +51,19 @@ def _digits_spec(cfg: ml_collections.ConfigDict) -> DataSpec:
   return DataSpec("digits", (cfg.resolution, cfg.resolution, 1), 10, "image")
 
 
+def _digits_arrays(cfg, split):
+  if split != "train":
+    raise DataError(f"digits has one split, 'train' (all 1,797 images); got split={split!r}.")
+  _digits_spec(cfg)
+  return images.load_digits(cfg.resolution)
+
+
 def _digits_source(cfg, batch_size, seed):
-  x, labels = images.load_digits(cfg.resolution)
+  x, labels = _digits_arrays(cfg, "train")
   return ArraySource(_digits_spec(cfg), x, labels, batch_size, seed)
 
 
-DATASETS.register("digits")(DataSet(_digits_spec, _digits_source))
+DATASETS.register("digits")(DataSet(_digits_spec, _digits_source, _digits_arrays))
 
 
 def _synthetic_spec(cfg: ml_collections.ConfigDict) -> DataSpec:
@@ -62,7 +75,13 @@ def _synthetic_source(cfg, batch_size, seed):
   return ArraySource(_synthetic_spec(cfg), x, labels, batch_size, seed)
 
 
-DATASETS.register("synthetic_images")(DataSet(_synthetic_spec, _synthetic_source))
+def _synthetic_arrays(cfg, split):
+  # Splits are independent draws: 'train' uses seed 0, any other split its own seed.
+  return images.synthetic_images(cfg.num_examples, cfg.resolution, cfg.channels,
+                                 0 if split == "train" else 1 + sum(map(ord, split)))
+
+
+DATASETS.register("synthetic_images")(DataSet(_synthetic_spec, _synthetic_source, _synthetic_arrays))
 
 
 def _real(name: str) -> DataSet:
@@ -71,6 +90,7 @@ def _real(name: str) -> DataSet:
       source=lambda cfg, batch_size, seed: real.GrainSource(
           real.spec(name, cfg), real.data_source(name, cfg), batch_size, seed, cfg.prefetch,
           cfg.in_memory_mb),
+      arrays=lambda cfg, split: real.arrays(real.spec(name, cfg), real.data_source(name, cfg, split)),
   )
 
 
@@ -78,9 +98,44 @@ for _name in real.NATIVE:
   DATASETS.register(_name)(_real(_name))
 
 
+def _folder_source(cfg, batch_size, seed):
+  spec_ = folder.spec(cfg)
+  return real.GrainSource(spec_, real.data_source("image_folder", cfg), batch_size, seed,
+                          cfg.prefetch, cfg.in_memory_mb)
+
+
+DATASETS.register("image_folder")(DataSet(
+    spec=folder.spec, source=_folder_source,
+    arrays=lambda cfg, split: real.arrays(folder.spec(cfg), real.data_source("image_folder", cfg, split))))
+
+
 def spec(data_config: ml_collections.ConfigDict) -> DataSpec:
   """Shapes and class count of ``data_config.name`` without loading any data."""
   return DATASETS.get(data_config.name).spec(data_config)
+
+
+def load_arrays(data_config: ml_collections.ConfigDict, split: str) -> tuple[np.ndarray, np.ndarray]:
+  """A whole split as ``(x [N, R, R, C] float32 in [-1, 1], labels [N] int32)``, as training sees it."""
+  dataset = DATASETS.get(data_config.name)
+  if dataset.arrays is None:
+    raise DataError(f"{data_config.name!r} is sampled, not stored: it has no splits to load.")
+  return dataset.arrays(data_config, split)
+
+
+def named_config(name: str, overrides: dict[str, str] | None = None, manual_dir: str = "",
+                 data_dir: str = "") -> ml_collections.ConfigDict:
+  """The default config with ``data.name = name`` at the data set's native resolution."""
+  from jaxgan import config as config_lib
+  config = config_lib.default_config()
+  config.data.name = name
+  if name in real.NATIVE:
+    config.data.resolution, config.data.channels, _ = real.NATIVE[name]
+  config_lib.apply_overrides(config, overrides or {})
+  if manual_dir:
+    config.data.manual_dir = manual_dir
+  if data_dir:
+    config.data.data_dir = data_dir
+  return config
 
 
 def build(data_config: ml_collections.ConfigDict, batch_size: int, seed: int) -> BatchSource:

@@ -3,6 +3,7 @@
     python -m jaxgan.data prepare mnist [--manual_dir DIR] [--data_dir DIR]
     python -m jaxgan.data info mnist
     python -m jaxgan.data show mnist --num 64 --out real.png [--config.data.resolution=32]
+    python -m jaxgan.data prepare image_folder --config.data.path=DIR --config.data.resolution=64 --config.data.channels=3
 
 ``prepare`` writes the array_record files once (needs the original files in the manual
 directory, ``$JAXGAN_DATA_DIR/<name>`` by default); ``info`` prints splits, sizes, class
@@ -13,28 +14,15 @@ read (seeded, after the same preprocessing), for a look before training.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
 
+from jaxgan import cli
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan.data import real, tfds_builders
+from jaxgan.data import folder, real, tfds_builders
 from jaxgan.errors import JaxganError
-
-
-def _data_config(name: str, args, overrides: dict[str, str]):
-  config = config_lib.default_config()
-  config.data.name = name
-  if name in tfds_builders.BUILDERS:
-    config.data.resolution = 28
-  config_lib.apply_overrides(config, overrides)
-  if args.manual_dir:
-    config.data.manual_dir = args.manual_dir
-  if args.data_dir:
-    config.data.data_dir = args.data_dir
-  return config
 
 
 def _summary(name: str, b) -> dict:
@@ -42,12 +30,18 @@ def _summary(name: str, b) -> dict:
           "splits": {k: v.num_examples for k, v in b.info.splits.items()}}
 
 
+def _prepared(name: str, config):
+  if name == "image_folder":
+    return folder.prepare(config.data)
+  return tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir)
+
+
 def prepare(name: str, config) -> dict:
-  return _summary(name, tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir))
+  return _summary(name, _prepared(name, config))
 
 
 def info(name: str, config) -> dict:
-  b = tfds_builders.prepare(name, config.data.manual_dir, config.data.data_dir)
+  b = _prepared(name, config)
   result = _summary(name, b)
   result["features"] = str(b.info.features)
   result["class_counts"] = {split: np.bincount(real.InMemory(b.as_data_source(split=split)).labels).tolist()
@@ -73,21 +67,19 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--data_dir", default="", help="prepared files (default ~/.cache/jaxgan/tensorflow_datasets)")
   parser.add_argument("--num", type=int, default=64)
   parser.add_argument("--out", default="real.png")
-  try:
+
+  def body():
     rest, overrides = config_lib.parse_cli_overrides(argv)
     args = parser.parse_args(rest)
-    config = _data_config(args.name, args, overrides)
-    if args.command in ("prepare", "info") and args.name not in tfds_builders.BUILDERS:
+    config = data_lib.named_config(args.name, overrides, args.manual_dir, args.data_dir)
+    prepared = sorted(tfds_builders.BUILDERS) + ["image_folder"]
+    if args.command in ("prepare", "info") and args.name not in prepared:
       raise JaxganError(f"{args.command}: {args.name!r} is not a prepared data set; those are "
-                        f"{sorted(tfds_builders.BUILDERS)} (the others need no preparation).")
-    result = {"prepare": lambda: prepare(args.name, config), "info": lambda: info(args.name, config),
-              "show": lambda: show(args.name, config, args.num, args.out)}[args.command]()
-  except (JaxganError, ValueError) as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
-  print(json.dumps(result, indent=2))
-  return 0
+                        f"{prepared} (the others need no preparation).")
+    return {"prepare": lambda: prepare(args.name, config), "info": lambda: info(args.name, config),
+            "show": lambda: show(args.name, config, args.num, args.out)}[args.command]()
 
+  return cli.run_json(body)
 
 if __name__ == "__main__":
   sys.exit(main())

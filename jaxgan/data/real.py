@@ -1,4 +1,11 @@
-"""Real image data sets (``mnist``, ``fashion_mnist``) through tfds data sources and grain.
+"""Real image data sets through tfds data sources and grain: ``mnist``, ``fashion_mnist``,
+``stacked_mnist``, ``cifar10``, ``celeb_a`` and ``image_folder`` (the user's own images).
+
+``stacked_mnist`` (Metz et al. 2017, "Unrolled GANs"; Lin et al. 2018, PacGAN) stacks three
+MNIST digits, drawn independently and uniformly from the same split, as the R, G and B
+channels: 1,000 modes. Its label is the digit triple as ``100 * r + 10 * g + b``. It has as
+many examples as the MNIST split (60,000 train, 10,000 test), and the draws are fixed by
+the split name (``STACKED_SEEDS``), so every run and every evaluation sees the same set.
 
 The pipeline is a grain ``MapDataset``: the prepared tfds data source (random access,
 uint8; read once into host memory when the split is smaller than ``data.in_memory_mb``,
@@ -19,7 +26,9 @@ from jaxgan.data import images, tfds_builders
 from jaxgan.data.source import BatchSource, DataSpec
 from jaxgan.errors import DataError
 
-NATIVE = {"mnist": (28, 1, 10), "fashion_mnist": (28, 1, 10)}  # side, channels, classes
+NATIVE = {"mnist": (28, 1, 10), "fashion_mnist": (28, 1, 10),  # side, channels, classes
+          "stacked_mnist": (28, 3, 1000), "cifar10": (32, 3, 10), "celeb_a": (64, 3, 1)}
+STACKED_SEEDS = {"train": 0, "test": 1}
 
 
 def spec(name: str, cfg) -> DataSpec:
@@ -30,22 +39,31 @@ def spec(name: str, cfg) -> DataSpec:
   return DataSpec(name, (cfg.resolution, cfg.resolution, channels), classes, "image")
 
 
-def data_source(name: str, cfg):
-  """The prepared split ``cfg.split`` of ``name`` as a random-access sequence of dicts."""
-  if cfg.source == "tfds_catalog":
+def data_source(name: str, cfg, split: str | None = None):
+  """The prepared split (``cfg.split`` unless given) of ``name`` as a random-access sequence of dicts."""
+  split = cfg.split if split is None else split
+  if name == "stacked_mnist":
+    return stacked(InMemory(data_source("mnist", cfg, split)), STACKED_SEEDS.get(split, 2))
+  if name == "image_folder":
+    from jaxgan.data import folder
+    b = folder.prepare(cfg)
+  elif cfg.source == "tfds_catalog":
     b = tfds_builders.catalog_builder(name, cfg.data_dir)
   else:
     b = tfds_builders.prepare(name, cfg.manual_dir, cfg.data_dir)
   splits = list(b.info.splits.keys())
-  if cfg.split not in splits:
-    raise DataError(f"{name} has splits {splits}; data.split={cfg.split!r} is not one of them.")
-  return b.as_data_source(split=cfg.split)
+  if split not in splits:
+    raise DataError(f"{name} has splits {splits}; split {split!r} is not one of them.")
+  return b.as_data_source(split=split)
 
 
 class InMemory:
   """A data source's ``image``/``label`` records as two numpy arrays (random access)."""
 
   def __init__(self, source, chunk: int = 1000):
+    if isinstance(source, InMemory):
+      self.images, self.labels = source.images, source.labels
+      return
     images, labels = [], []
     for start in range(0, len(source), chunk):
       records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
@@ -58,6 +76,26 @@ class InMemory:
 
   def __getitem__(self, index: int) -> dict[str, np.ndarray]:
     return {"image": self.images[index], "label": self.labels[index]}
+
+
+def stacked(mnist: InMemory, seed: int) -> InMemory:
+  """Stacked MNIST over an MNIST split: example i stacks digits ``idx[i]`` as RGB channels."""
+  idx = np.random.default_rng([seed, 1000]).integers(0, len(mnist), size=(len(mnist), 3))
+  out = InMemory.__new__(InMemory)
+  out.images = np.ascontiguousarray(mnist.images[idx][..., 0].transpose(0, 2, 3, 1))  # [N, 28, 28, 3]
+  out.labels = (mnist.labels[idx].astype(np.int64) * np.array([100, 10, 1])).sum(axis=1)
+  return out
+
+
+def to_model_input(images_uint8: np.ndarray, resolution: int) -> np.ndarray:
+  """uint8 ``[N, H, W, C]`` -> float32 in [-1, 1], resized bilinearly to ``resolution``."""
+  return images.resize_images(images_uint8.astype(np.float32) * (2.0 / 255.0) - 1.0, resolution)
+
+
+def arrays(spec_: DataSpec, source) -> tuple[np.ndarray, np.ndarray]:
+  """A whole split as ``(x [N, R, R, C] float32 in [-1, 1], labels [N] int32)``."""
+  split = InMemory(source)
+  return to_model_input(split.images, spec_.shape[0]), split.labels.astype(np.int32)
 
 
 class GrainSource(BatchSource):
@@ -73,13 +111,12 @@ class GrainSource(BatchSource):
       source = InMemory(source)
     resolution = spec_.shape[0]
 
-    def to_model_input(batch):
-      x = batch["image"].astype(np.float32) * (2.0 / 255.0) - 1.0
-      return {"x": images.resize_images(x, resolution), "label": batch["label"].astype(np.int32)}
+    def convert(batch):
+      return {"x": to_model_input(batch["image"], resolution), "label": batch["label"].astype(np.int32)}
 
     self.num_examples = len(source)
     self._dataset = (grain.MapDataset.source(source).shuffle(seed=seed).repeat()
-                     .batch(batch_size).map(to_model_input))
+                     .batch(batch_size).map(convert))
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
     return self._dataset[index]

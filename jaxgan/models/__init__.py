@@ -12,6 +12,7 @@ from typing import Callable
 import flax.linen as nn
 import ml_collections
 
+from jaxgan.errors import ConfigError
 from jaxgan.data import DataSpec
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, base_and_depth
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
@@ -25,7 +26,7 @@ DISCRIMINATORS: Registry[Factory] = Registry("discriminator")
 
 def _require_kind(name: str, spec: DataSpec, kind: str) -> None:
   if spec.kind != kind:
-    raise ValueError(f"model {name!r} needs {kind} data, but data set {spec.name!r} is "
+    raise ConfigError(f"model {name!r} needs {kind} data, but data set {spec.name!r} is "
                      f"{spec.kind} data of shape {spec.shape}.")
 
 
@@ -33,7 +34,7 @@ def _dcgan_resolution(spec: DataSpec) -> int:
   _require_kind("dcgan", spec, "image")
   height, width, _ = spec.shape
   if height != width:
-    raise ValueError(f"DCGAN needs square images, got {height}x{width}")
+    raise ConfigError(f"DCGAN needs square images, got {height}x{width}")
   base_and_depth(height)  # raises a clear error for unsupported resolutions
   return height
 

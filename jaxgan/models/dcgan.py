@@ -15,6 +15,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan.errors import ConfigError
 from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu
 
 BASES = (4, 7)
@@ -29,7 +30,7 @@ def base_and_depth(resolution: int) -> tuple[int, int]:
       depth += 1
     if size == base and depth >= 1:
       return base, depth
-  raise ValueError(f"DCGAN cannot produce resolution {resolution}: it must be 4*2^k or 7*2^k "
+  raise ConfigError(f"DCGAN cannot produce resolution {resolution}: it must be 4*2^k or 7*2^k "
                    "(k >= 1), e.g. 8, 14, 16, 28, 32, 64.")
 
 
