@@ -43,7 +43,8 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.path = ""              # image_folder: the directory of images (sub-folders = classes)
   c.data.data_dir = ""          # prepared array_record files; '' = ~/.cache/jaxgan/tensorflow_datasets
   c.data.in_memory_mb = 2048    # real data sets smaller than this are decoded once into memory
-  c.data.prefetch = 2           # batches prepared ahead on a host thread (real data sets)
+  c.data.prefetch = 2           # batches prepared ahead on host threads (real data sets)
+  c.data.workers = 1            # host threads preparing those batches
 
   c.model = ml_collections.ConfigDict()
   c.model.generator = "dcgan"       # see jaxgan.models.GENERATORS
@@ -201,6 +202,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"data.source must be 'jaxgan' or 'tfds_catalog', got {config.data.source!r}")
   if config.data.prefetch < 0:
     raise ConfigError(f"data.prefetch must be >= 0, got {config.data.prefetch}")
+  if config.data.workers < 1:
+    raise ConfigError(f"data.workers must be >= 1, got {config.data.workers}")
   e = config.eval
   if e.every < 0 or (e.every and not e.metrics.strip()):
     raise ConfigError(f"eval.every={e.every} needs eval.metrics (e.g. 'fd_lenet'); set "

@@ -88,8 +88,11 @@ def test_builder_prepares_and_pipeline_serves(tmp_path):
   np.testing.assert_array_equal(resumed.next()["x"], batches[4]["x"])
   config.data.prefetch = 0
   plain = data_lib.build(config.data, 8, seed=3)
+  config.data.prefetch, config.data.workers = 4, 3
+  threaded = data_lib.build(config.data, 8, seed=3)
   for b in batches:
     np.testing.assert_array_equal(plain.next()["label"], b["label"])
+    np.testing.assert_array_equal(threaded.next()["x"], b["x"])
 
   # Served at another resolution (bilinear) for architectures that need it.
   config.data.resolution = 32
@@ -285,3 +288,20 @@ def test_image_folder_bad_input(tmp_path):
   from jaxgan.data import folder
   with pytest.raises(DataError):  # the failed preparation left nothing a later run would trust
     folder.prepare(config.data)
+
+
+@pytest.mark.parametrize("name", ["mnist", "digits", "ring8"])
+def test_process_shards_concatenate_to_the_global_batch(tmp_path, name):
+  config = _config(name, _write_mnist_like(tmp_path / "mnist"), tmp_path / "prepared")
+  if name == "digits":
+    config.data.resolution = 16
+  whole = data_lib.build(config.data, 12, seed=5)
+  shards = [data_lib.build(config.data, 12, seed=5, shard=(p, 3)) for p in range(3)]
+  for _ in range(4):  # crosses an epoch boundary of the 24-example set
+    want = whole.next()
+    parts = [s.next() for s in shards]
+    assert all(len(p["x"]) == 4 for p in parts)
+    for key in want:
+      np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), want[key])
+  with pytest.raises(ValueError, match="divide by the process count"):
+    data_lib.build(config.data, 10, seed=5, shard=(0, 3))

@@ -25,7 +25,8 @@ __all__ = ["DATASETS", "DataSet", "DataSpec", "BatchSource", "build", "load_arra
 @dataclasses.dataclass(frozen=True)
 class DataSet:
   spec: Callable[[ml_collections.ConfigDict], DataSpec]
-  source: Callable[[ml_collections.ConfigDict, int, int], BatchSource]
+  # (config, global batch size, seed, (process index, process count)) -> batch source
+  source: Callable[[ml_collections.ConfigDict, int, int, tuple[int, int]], BatchSource]
   # (config, split) -> whole split as (x [N, ...] float32, labels [N] int32); None for
   # data sets that are sampled, not stored (the toy mixtures).
   arrays: Callable[[ml_collections.ConfigDict, str], tuple[np.ndarray, np.ndarray]] | None = None
@@ -37,7 +38,7 @@ DATASETS: Registry[DataSet] = Registry("data set")
 def _toy(name: str) -> DataSet:
   return DataSet(
       spec=lambda cfg: DataSpec(name, (2,), len(toy.TOY_SETS[name][0]()), "points"),
-      source=lambda cfg, batch_size, seed: toy.MixtureSource(name, batch_size, seed),
+      source=lambda cfg, batch_size, seed, shard: toy.MixtureSource(name, batch_size, seed, shard),
   )
 
 
@@ -58,9 +59,9 @@ def _digits_arrays(cfg, split):
   return images.load_digits(cfg.resolution)
 
 
-def _digits_source(cfg, batch_size, seed):
+def _digits_source(cfg, batch_size, seed, shard):
   x, labels = _digits_arrays(cfg, "train")
-  return ArraySource(_digits_spec(cfg), x, labels, batch_size, seed)
+  return ArraySource(_digits_spec(cfg), x, labels, batch_size, seed, shard)
 
 
 DATASETS.register("digits")(DataSet(_digits_spec, _digits_source, _digits_arrays))
@@ -70,9 +71,9 @@ def _synthetic_spec(cfg: ml_collections.ConfigDict) -> DataSpec:
   return DataSpec("synthetic_images", (cfg.resolution, cfg.resolution, cfg.channels), 10, "image")
 
 
-def _synthetic_source(cfg, batch_size, seed):
+def _synthetic_source(cfg, batch_size, seed, shard):
   x, labels = images.synthetic_images(cfg.num_examples, cfg.resolution, cfg.channels, seed)
-  return ArraySource(_synthetic_spec(cfg), x, labels, batch_size, seed)
+  return ArraySource(_synthetic_spec(cfg), x, labels, batch_size, seed, shard)
 
 
 def _synthetic_arrays(cfg, split):
@@ -87,9 +88,9 @@ DATASETS.register("synthetic_images")(DataSet(_synthetic_spec, _synthetic_source
 def _real(name: str) -> DataSet:
   return DataSet(
       spec=lambda cfg: real.spec(name, cfg),
-      source=lambda cfg, batch_size, seed: real.GrainSource(
+      source=lambda cfg, batch_size, seed, shard: real.GrainSource(
           real.spec(name, cfg), real.data_source(name, cfg), batch_size, seed, cfg.prefetch,
-          cfg.in_memory_mb),
+          cfg.in_memory_mb, shard, cfg.workers),
       arrays=lambda cfg, split: real.arrays(real.spec(name, cfg), real.data_source(name, cfg, split)),
   )
 
@@ -98,10 +99,10 @@ for _name in real.NATIVE:
   DATASETS.register(_name)(_real(_name))
 
 
-def _folder_source(cfg, batch_size, seed):
+def _folder_source(cfg, batch_size, seed, shard):
   spec_ = folder.spec(cfg)
   return real.GrainSource(spec_, real.data_source("image_folder", cfg), batch_size, seed,
-                          cfg.prefetch, cfg.in_memory_mb)
+                          cfg.prefetch, cfg.in_memory_mb, shard, cfg.workers)
 
 
 DATASETS.register("image_folder")(DataSet(
@@ -138,6 +139,11 @@ def named_config(name: str, overrides: dict[str, str] | None = None, manual_dir:
   return config
 
 
-def build(data_config: ml_collections.ConfigDict, batch_size: int, seed: int) -> BatchSource:
-  """The batch source for ``data_config.name`` serving global batches of ``batch_size``."""
-  return DATASETS.get(data_config.name).source(data_config, batch_size, seed)
+def build(data_config: ml_collections.ConfigDict, batch_size: int, seed: int,
+          shard: tuple[int, int] = (0, 1)) -> BatchSource:
+  """The batch source for ``data_config.name`` over global batches of ``batch_size``.
+
+  ``shard=(p, P)``: process ``p`` of ``P`` gets (and reads) only its ``batch_size / P`` rows
+  of each global batch; the default serves whole batches.
+  """
+  return DATASETS.get(data_config.name).source(data_config, batch_size, seed, shard)

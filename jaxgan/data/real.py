@@ -15,7 +15,7 @@ converted per batch to float32 in [-1, 1] (and resized when ``data.resolution`` 
 native 28) on the host. Because a ``MapDataset`` is random access, batch ``i`` is a pure
 function of ``(seed, i)``: the iterator state saved in each checkpoint is the batch
 position, and a resumed run continues at exactly the next batch. ``data.prefetch`` batches
-are read ahead on a host thread so the step does not wait for them.
+are read ahead on ``data.workers`` host threads so the step does not wait for them.
 """
 
 from __future__ import annotations
@@ -102,9 +102,9 @@ class GrainSource(BatchSource):
   """Batches ``{'x': [B, R, R, C] float32 in [-1, 1], 'label': [B] int32}`` from a data source."""
 
   def __init__(self, spec_: DataSpec, source, batch_size: int, seed: int, prefetch: int = 2,
-               in_memory_mb: float = 2048):
+               in_memory_mb: float = 2048, shard: tuple[int, int] = (0, 1), workers: int = 1):
     import grain  # imported lazily: only real data sets need it
-    super().__init__(spec_, batch_size, seed, prefetch)
+    super().__init__(spec_, batch_size, seed, prefetch, shard, workers)
     if len(source) == 0:
       raise DataError(f"{spec_.name}: the data source is empty.")
     if len(source) * np.asarray(source[0]["image"]).nbytes <= in_memory_mb * 2 ** 20:
@@ -115,8 +115,11 @@ class GrainSource(BatchSource):
       return {"x": to_model_input(batch["image"], resolution), "label": batch["label"].astype(np.int32)}
 
     self.num_examples = len(source)
+    # Batches of the local size: global batch i is local batches i*P .. i*P + P-1 in order,
+    # and process p reads only batch i*P + p.
     self._dataset = (grain.MapDataset.source(source).shuffle(seed=seed).repeat()
-                     .batch(batch_size).map(convert))
+                     .batch(self.batch_size).map(convert))
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
-    return self._dataset[index]
+    process, count = self.shard
+    return self._dataset[index * count + process]

@@ -4,6 +4,10 @@ A source serves global batches ``{'x': [B, *shape] float32, 'label': [B] int32}`
 number ``i`` is a pure function of ``(seed, i)``, so the only iterator state is the
 position, saved in every checkpoint: a resumed run reads exactly the batches an
 uninterrupted run would have read.
+
+Multi-host: a source built with ``shard=(p, P)`` serves process ``p`` of ``P`` only its
+rows ``p * B/P : (p + 1) * B/P`` of each global batch (the rows its local devices get), and
+reads only those; the ``P`` shards of batch ``i`` concatenated are global batch ``i``.
 """
 
 from __future__ import annotations
@@ -34,13 +38,20 @@ class DataSpec:
 class BatchSource:
   """Base class: subclasses implement ``batch_at(index, size)``; position is the state."""
 
-  def __init__(self, spec: DataSpec, batch_size: int, seed: int, prefetch: int = 0):
+  def __init__(self, spec: DataSpec, batch_size: int, seed: int, prefetch: int = 0,
+               shard: tuple[int, int] = (0, 1), workers: int = 1):
+    index, count = shard
+    if not 0 <= index < count or batch_size % count:
+      raise ValueError(f"cannot take shard {index} of {count} of a global batch of {batch_size}: "
+                       f"the batch must divide by the process count")
     self.spec = spec
-    self.batch_size = batch_size
+    self.global_batch_size = batch_size
+    self.batch_size = batch_size // count  # rows this process serves
+    self.shard = (index, count)
     self.seed = seed
     self.position = 0
     self.prefetch = prefetch
-    self._pool = concurrent.futures.ThreadPoolExecutor(1, "jaxgan-data") if prefetch else None
+    self._pool = concurrent.futures.ThreadPoolExecutor(workers, "jaxgan-data") if prefetch else None
     self._ahead: dict[int, concurrent.futures.Future] = {}
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
@@ -48,7 +59,8 @@ class BatchSource:
 
   def next(self) -> dict[str, np.ndarray]:
     """Batch number ``position``; with ``prefetch > 0`` the following ones are read ahead
-    on a host thread (safe because ``batch_at`` is a pure function of the index)."""
+    on ``workers`` host threads (safe, and the same batches, because ``batch_at`` is a pure
+    function of the index)."""
     index = self.position
     self.position += 1
     if not self._pool:
@@ -81,8 +93,8 @@ class ArraySource(BatchSource):
   """
 
   def __init__(self, spec: DataSpec, x: np.ndarray, labels: np.ndarray, batch_size: int,
-               seed: int):
-    super().__init__(spec, batch_size, seed)
+               seed: int, shard: tuple[int, int] = (0, 1)):
+    super().__init__(spec, batch_size, seed, shard=shard)
     if x.shape[1:] != spec.shape:
       raise ValueError(f"{spec.name}: examples have shape {x.shape[1:]}, spec says {spec.shape}")
     self.x = np.ascontiguousarray(x, dtype=np.float32)
@@ -98,7 +110,8 @@ class ArraySource(BatchSource):
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
     n = len(self.x)
-    flat = np.arange(index * self.batch_size, (index + 1) * self.batch_size)
+    start = index * self.global_batch_size + self.shard[0] * self.batch_size
+    flat = np.arange(start, start + self.batch_size)
     epochs, offsets = np.divmod(flat, n)
     rows = np.array([self._perm(int(e))[o] for e, o in zip(epochs, offsets)])
     return {"x": self.x[rows], "label": self.labels[rows]}

@@ -37,16 +37,18 @@ TOY_SETS = {  # name -> (centres, std)
 class MixtureSource(BatchSource):
   """An endless stream of samples from an equal-weight isotropic Gaussian mixture."""
 
-  def __init__(self, name: str, batch_size: int, seed: int):
+  def __init__(self, name: str, batch_size: int, seed: int, shard: tuple[int, int] = (0, 1)):
     centers_fn, std = TOY_SETS[name]
     self.centers, self.std = centers_fn(), std
-    super().__init__(DataSpec(name, (2,), len(self.centers), "points"), batch_size, seed)
+    super().__init__(DataSpec(name, (2,), len(self.centers), "points"), batch_size, seed, shard=shard)
 
   def batch_at(self, index: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([self.seed, index])
-    labels = rng.integers(0, len(self.centers), size=self.batch_size)
-    noise = rng.normal(size=(self.batch_size, 2)) * self.std
-    return {"x": (self.centers[labels] + noise).astype(np.float32), "label": labels.astype(np.int32)}
+    labels = rng.integers(0, len(self.centers), size=self.global_batch_size)
+    noise = rng.normal(size=(self.global_batch_size, 2)) * self.std
+    rows = slice(self.shard[0] * self.batch_size, (self.shard[0] + 1) * self.batch_size)  # cheap: slice
+    return {"x": (self.centers[labels] + noise).astype(np.float32)[rows],
+            "label": labels.astype(np.int32)[rows]}
 
 
 def sample_mixture(name: str, num: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
