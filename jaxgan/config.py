@@ -57,6 +57,9 @@ def default_config() -> ml_collections.ConfigDict:
 
   c.loss = ml_collections.ConfigDict()
   c.loss.name = "non_saturating"    # see jaxgan.losses.LOSSES
+  c.loss.regularizer = "none"       # D penalty, see jaxgan.regularizers.REGULARIZERS
+  c.loss.reg_weight = -1.0          # its weight; < 0: the regularizer's paper default (10)
+  c.loss.weight_clip = 0.0          # > 0: clip D's parameters to [-c, c] after each update (WGAN)
 
   c.train = ml_collections.ConfigDict()
   c.train.steps = 1500          # generator updates
@@ -193,6 +196,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in ("g_lr", "d_lr"):
     if not t[key] > 0:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
+  if config.loss.weight_clip < 0:
+    raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
   if not 0.0 <= t.ema_decay < 1.0:
     raise ConfigError(f"train.ema_decay must be in [0, 1), got {t.ema_decay}")
   for key in ("every", "keep"):

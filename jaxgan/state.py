@@ -13,7 +13,8 @@ import numpy as np
 import ml_collections
 import optax
 
-from jaxgan import losses, models
+from jaxgan import losses, models, regularizers
+from jaxgan.errors import ConfigError
 from jaxgan.data import DataSpec
 from jaxgan.registry import Registry
 
@@ -51,6 +52,9 @@ class GAN:
   g_tx: optax.GradientTransformation
   d_tx: optax.GradientTransformation
   loss: losses.GANLoss
+  regularizer: regularizers.Regularizer
+  reg_weight: float
+  weight_clip: float  # > 0: D's parameters are clipped to [-c, c] after each update
   spec: DataSpec
   latent_dim: int
   n_critic: int
@@ -74,12 +78,21 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
   """
   t = config.train
   schedule = LR_SCHEDULES.get(t.lr_schedule)
+  regularizer = regularizers.REGULARIZERS.get(config.loss.regularizer)
+  if regularizer.uses_input_gradients and config.model.d_batchnorm and config.model.discriminator == "dcgan":
+    raise ConfigError(f"loss.regularizer={config.loss.regularizer!r} penalises per-example input "
+                      "gradients, which BatchNorm in D couples across the batch; set "
+                      "model.d_batchnorm=False (as WGAN-GP's critic does).")
+  reg_weight = regularizer.default_weight if config.loss.reg_weight < 0 else config.loss.reg_weight
   return GAN(
       generator=models.build_generator(config.model, spec),
       discriminator=models.build_discriminator(config.model, spec),
       g_tx=optax.adam(schedule(t.g_lr, t.steps), b1=t.g_beta1, b2=t.g_beta2),
       d_tx=optax.adam(schedule(t.d_lr, t.steps * t.n_critic), b1=t.d_beta1, b2=t.d_beta2),
       loss=losses.LOSSES.get(config.loss.name),
+      regularizer=regularizer,
+      reg_weight=float(reg_weight),
+      weight_clip=float(config.loss.weight_clip),
       spec=spec,
       latent_dim=config.model.latent_dim,
       n_critic=t.n_critic,

@@ -23,6 +23,7 @@ from jaxgan.registry import Registry
 from jaxgan.state import GAN, GANState
 
 AXIS = "batch"
+REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomness
 Metrics = dict[str, jax.Array]
 StepFn = Callable[[GANState, dict[str, jax.Array]], tuple[GANState, Metrics]]
 
@@ -80,18 +81,23 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     chex.assert_shape(fake, (per_device_batch,) + shape)
     return fake, g_vjp, g_vars
 
-  def d_update(state: GANState, real: jax.Array, fake: jax.Array) -> tuple[GANState, Metrics]:
+  def d_update(state: GANState, real: jax.Array, fake: jax.Array, key: jax.Array
+               ) -> tuple[GANState, Metrics]:
     chex.assert_shape(real, (per_device_batch,) + shape)
     chex.assert_equal_shape([real, fake])
     fake = lax.stop_gradient(fake)
+    reg_key = jax.random.fold_in(jax.random.fold_in(key, REG_STREAM), lax.axis_index(AXIS))
 
     def loss_fn(d_params):
       real_logits, d_vars = apply_train_mode(D, d_params, state.d_vars, real, None)
       fake_logits, d_vars = apply_train_mode(D, d_params, d_vars, fake, None)
       chex.assert_shape([real_logits, fake_logits], (per_device_batch,))
-      return loss.d_loss(real_logits, fake_logits), (d_vars, real_logits, fake_logits)
+      penalty = gan.regularizer.penalty(
+          lambda x: apply_train_mode(D, d_params, state.d_vars, x, None)[0], real, fake, reg_key)
+      total = loss.d_loss(real_logits, fake_logits) + gan.reg_weight * penalty
+      return total, (d_vars, real_logits, fake_logits, penalty)
 
-    (d_loss, (d_vars, real_logits, fake_logits)), grads = jax.value_and_grad(
+    (d_loss, (d_vars, real_logits, fake_logits, penalty)), grads = jax.value_and_grad(
         loss_fn, has_aux=True)(state.d_params)
     grads = lax.pmean(grads, AXIS)
     updates, d_opt_state = gan.d_tx.update(grads, state.d_opt_state, state.d_params)
@@ -100,16 +106,23 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
         "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
         "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
         "d_grad_norm": optax.global_norm(grads),
+        "d_penalty": penalty,
     }
-    return state.replace(d_params=optax.apply_updates(state.d_params, updates), d_vars=d_vars,
-                         d_opt_state=d_opt_state), metrics
+    d_params = optax.apply_updates(state.d_params, updates)
+    if gan.weight_clip > 0:  # original WGAN's Lipschitz constraint (Arjovsky et al. 2017, Alg. 1)
+      d_params = jax.tree.map(lambda p: jnp.clip(p, -gan.weight_clip, gan.weight_clip), d_params)
+    return state.replace(d_params=d_params, d_vars=d_vars, d_opt_state=d_opt_state), metrics
 
-  def g_update(state: GANState, fake: jax.Array, g_vjp: Callable, g_vars: Any
+  def g_update(state: GANState, fake: jax.Array, g_vjp: Callable, g_vars: Any, real: jax.Array
                ) -> tuple[GANState, Metrics]:
+    real_logits = None
+    if loss.g_uses_real:  # relativistic losses compare with D on real data (no gradient to G)
+      real_logits = lax.stop_gradient(apply_train_mode(D, state.d_params, state.d_vars, real, None)[0])
+
     def loss_fn(fake):
       fake_logits, _ = apply_train_mode(D, state.d_params, state.d_vars, fake, None)
       chex.assert_shape(fake_logits, (per_device_batch,))
-      return loss.g_loss(fake_logits)
+      return loss.g_loss(fake_logits, real_logits)
 
     g_loss, d_fake = jax.value_and_grad(loss_fn)(fake)
     (grads,) = g_vjp(d_fake)
@@ -134,9 +147,9 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     for i in range(gan.n_critic):
       last = i == gan.n_critic - 1
       fake, g_vjp, g_vars = generate(state, d_keys[i], keep_vjp=last)
-      state, m = d_update(state, batch["x"][i], fake)
+      state, m = d_update(state, batch["x"][i], fake, d_keys[i])
       d_metrics.append(m)
-    state, g_metrics = g_update(state, fake, g_vjp, g_vars)
+    state, g_metrics = g_update(state, fake, g_vjp, g_vars, batch["x"][-1])
     metrics = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics])) for k in d_metrics[0]} | g_metrics
     return state.replace(step=state.step + 1), lax.pmean(metrics, AXIS)
 

@@ -40,3 +40,25 @@ def test_registry_and_shape_checks():
     losses.LOSSES.get("hinge_typo")
   with pytest.raises(AssertionError):
     losses.non_saturating_g_loss(jnp.zeros((4, 1)))
+
+
+def test_other_losses_against_closed_forms():
+  rng = np.random.default_rng(1)
+  r, f = rng.normal(size=16) * 2, rng.normal(size=16) * 2
+  jr, jf = jnp.asarray(r), jnp.asarray(f)
+  close = lambda a, b: np.testing.assert_allclose(float(a), b, rtol=1e-5, atol=1e-6)
+  close(losses.hinge_d_loss(jr, jf), np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)))
+  close(losses.critic_g_loss(jf), -f.mean())
+  close(losses.wasserstein_d_loss(jr, jf), f.mean() - r.mean())
+  close(losses.least_squares_d_loss(jr, jf), 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f ** 2))
+  close(losses.least_squares_g_loss(jf), 0.5 * np.mean((f - 1) ** 2))
+  sp = lambda x: np.log1p(np.exp(x))
+  close(losses.relativistic_average_d_loss(jr, jf),
+        np.mean(sp(-(r - f.mean()))) + np.mean(sp(f - r.mean())))
+  close(losses.relativistic_average_g_loss(jf, jr),
+        np.mean(sp(-(f - r.mean()))) + np.mean(sp(r - f.mean())))
+  # Known points: hinge at perfect margins is 0; LSGAN at its optimum D(real)=1, D(fake)=0 is 0.
+  close(losses.hinge_d_loss(jnp.full(4, 2.0), jnp.full(4, -3.0)), 0.0)
+  close(losses.least_squares_d_loss(jnp.ones(4), jnp.zeros(4)), 0.0)
+  assert losses.LOSSES.get("relativistic_average").g_uses_real
+  assert {"hinge", "wasserstein", "least_squares", "relativistic_average"} <= set(losses.LOSSES.names())

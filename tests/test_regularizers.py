@@ -1,0 +1,74 @@
+"""Discriminator regularizers against analytic values, and every loss x regularizer in a train step."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from conftest import tiny_dcgan_config, toy_config
+from jaxgan import regularizers
+from jaxgan.errors import ConfigError
+from jaxgan.train import train_and_evaluate
+
+W = jnp.array([0.3, -1.2, 2.0])
+
+
+def _linear(x):  # D(x) = w.x + 1: its input gradient is w everywhere
+  return x @ W + 1.0
+
+
+def _data(seed=0):
+  k1, k2 = jax.random.split(jax.random.key(seed))
+  return jax.random.normal(k1, (8, 3)), jax.random.normal(k2, (8, 3))
+
+
+@pytest.mark.parametrize("name", ["gradient_penalty", "dragan"])
+def test_gradient_penalties_equal_the_analytic_value_for_a_linear_d(name):
+  real, fake = _data()
+  got = regularizers.REGULARIZERS.get(name).penalty(_linear, real, fake, jax.random.key(3))
+  np.testing.assert_allclose(got, (np.linalg.norm(W) - 1.0) ** 2, rtol=1e-5)
+
+
+def test_r1_r2_equal_half_the_squared_gradient_norm():
+  real, fake = _data()
+  for name in ("r1", "r2"):
+    got = regularizers.REGULARIZERS.get(name).penalty(_linear, real, fake, jax.random.key(0))
+    np.testing.assert_allclose(got, 0.5 * float(W @ W), rtol=1e-5)
+
+
+def test_gradient_penalty_uses_per_example_interpolates():
+  real, fake = _data()
+  key = jax.random.key(5)
+  d = lambda x: 0.5 * jnp.sum(x ** 2, axis=1)  # gradient at x is x
+  eps = np.asarray(jax.random.uniform(key, (8, 1)))
+  x_hat = eps * np.asarray(real) + (1 - eps) * np.asarray(fake)
+  want = np.mean((np.linalg.norm(x_hat, axis=1) - 1) ** 2)
+  np.testing.assert_allclose(regularizers.gradient_penalty(d, real, fake, key), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("loss,reg", [(loss, "none") for loss in ("hinge", "least_squares", "relativistic_average")]
+                         + [("wasserstein", reg) for reg in ("gradient_penalty", "dragan", "r1", "r2")])
+def test_every_loss_and_regularizer_trains(loss, reg, tmp_path):
+  config = toy_config(steps=2)
+  config.loss.name, config.loss.regularizer = loss, reg
+  config.log.sample_every, config.log.tensorboard = 0, False
+  result = train_and_evaluate(config, str(tmp_path / "run"))
+  assert result.step == 2 and np.isfinite(result.metrics["d_loss"])
+  assert (result.metrics["d_penalty"] > 0) == (reg != "none")
+
+
+def test_gradient_penalties_refuse_batchnorm_in_d(tmp_path):
+  config = tiny_dcgan_config()
+  config.loss.regularizer = "gradient_penalty"
+  with pytest.raises(ConfigError, match="d_batchnorm=False"):
+    train_and_evaluate(config, str(tmp_path / "run"))
+
+
+def test_weight_clipping_bounds_every_d_parameter(tmp_path):
+  config = toy_config(steps=3)
+  config.loss.name, config.loss.weight_clip = "wasserstein", 0.01
+  config.log.sample_every, config.log.tensorboard = 0, False
+  state = train_and_evaluate(config, str(tmp_path / "run")).state
+  leaves = jax.tree.leaves(state.d_params)
+  assert max(float(np.abs(p).max()) for p in leaves) <= 0.01 + 1e-7
+  assert max(float(np.abs(p).max()) for p in jax.tree.leaves(state.g_params)) > 0.01
