@@ -54,6 +54,8 @@ def default_config() -> ml_collections.ConfigDict:
   c.model.d_width = 64          # DCGAN: channels of D's first layer; MLP: hidden units
   c.model.mlp_depth = 3         # hidden layers of the MLP generator/discriminator
   c.model.d_batchnorm = True    # BatchNorm in D's hidden layers (Radford et al. 2016)
+  c.model.d_spectral_norm = False  # spectral normalization of D's weights (Miyato et al. 2018)
+  c.model.pack = 1              # PacGAN: D judges packs of this many samples (Lin et al. 2018)
 
   c.loss = ml_collections.ConfigDict()
   c.loss.name = "non_saturating"    # see jaxgan.losses.LOSSES
@@ -196,6 +198,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in ("g_lr", "d_lr"):
     if not t[key] > 0:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
+  if config.model.pack < 1:
+    raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
   if config.loss.weight_clip < 0:
     raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
   if not 0.0 <= t.ema_decay < 1.0:

@@ -55,6 +55,7 @@ class GAN:
   regularizer: regularizers.Regularizer
   reg_weight: float
   weight_clip: float  # > 0: D's parameters are clipped to [-c, c] after each update
+  pack: int  # PacGAN: D sees packs of this many samples stacked on the last axis
   spec: DataSpec
   latent_dim: int
   n_critic: int
@@ -93,11 +94,30 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       regularizer=regularizer,
       reg_weight=float(reg_weight),
       weight_clip=float(config.loss.weight_clip),
+      pack=int(config.model.pack),
       spec=spec,
       latent_dim=config.model.latent_dim,
       n_critic=t.n_critic,
       ema_decay=t.ema_decay,
   )
+
+
+def packed_shape(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
+  """One D input for ``pack`` samples of ``shape``: the samples stacked on the last axis."""
+  return tuple(shape[:-1]) + (shape[-1] * pack,)
+
+
+def pack_samples(x: jax.Array, pack: int) -> jax.Array:
+  """PacGAN packing (Lin et al. 2018, arXiv:1712.04086): ``[B, *shape] -> [B/m, *packed_shape]``.
+
+  Consecutive samples ``m*j .. m*j + m-1`` form pack ``j``; their last axes (channels, or
+  coordinates of points) are concatenated, so one D sees ``m`` samples at once.
+  """
+  if pack == 1:
+    return x
+  b, shape = x.shape[0], x.shape[1:]
+  x = jnp.moveaxis(x.reshape((b // pack, pack) + shape), 1, -2)  # [B/m, ..., m, C]
+  return x.reshape((b // pack,) + packed_shape(shape, pack))
 
 
 def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
@@ -111,7 +131,7 @@ def create_state(gan: GAN, seed: int) -> GANState:
   root = jax.random.PRNGKey(seed)
   g_key, d_key = jax.random.split(jax.random.fold_in(root, 0x5EED))
   z = jnp.zeros((2, gan.latent_dim), jnp.float32)
-  x = jnp.zeros((2,) + gan.spec.shape, jnp.float32)
+  x = jnp.zeros((2,) + packed_shape(gan.spec.shape, gan.pack), jnp.float32)
   labels = jnp.zeros((2,), jnp.int32)
   # Initialise in inference mode so BatchNorm needs no named device axis outside pmap.
   g_params, g_vars = split_variables(gan.generator.init(g_key, z, labels, train=False))

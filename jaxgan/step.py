@@ -19,8 +19,9 @@ import optax
 from jax import lax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from jaxgan.errors import ConfigError
 from jaxgan.registry import Registry
-from jaxgan.state import GAN, GANState
+from jaxgan.state import GAN, GANState, pack_samples
 
 AXIS = "batch"
 REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomness
@@ -68,6 +69,13 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
   """
   G, D, loss = gan.generator, gan.discriminator, gan.loss
   shape = gan.spec.shape
+  if per_device_batch % gan.pack:
+    raise ConfigError(f"model.pack={gan.pack} must divide the per-device batch {per_device_batch}.")
+  num_logits = per_device_batch // gan.pack  # one logit per pack of samples
+
+  def d_apply(d_params, d_vars, x):
+    """D in training mode on ``x [per_device, *shape]`` -> ``(logits [per_device / pack], vars)``."""
+    return apply_train_mode(D, d_params, d_vars, pack_samples(x, gan.pack), None)
 
   def generate(state: GANState, key: jax.Array, keep_vjp: bool):
     """``(fake [per_device, *shape], vjp of G in its params or None, G's updated vars)``."""
@@ -89,11 +97,11 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     reg_key = jax.random.fold_in(jax.random.fold_in(key, REG_STREAM), lax.axis_index(AXIS))
 
     def loss_fn(d_params):
-      real_logits, d_vars = apply_train_mode(D, d_params, state.d_vars, real, None)
-      fake_logits, d_vars = apply_train_mode(D, d_params, d_vars, fake, None)
-      chex.assert_shape([real_logits, fake_logits], (per_device_batch,))
+      real_logits, d_vars = d_apply(d_params, state.d_vars, real)
+      fake_logits, d_vars = d_apply(d_params, d_vars, fake)
+      chex.assert_shape([real_logits, fake_logits], (num_logits,))
       penalty = gan.regularizer.penalty(
-          lambda x: apply_train_mode(D, d_params, state.d_vars, x, None)[0], real, fake, reg_key)
+          lambda x: d_apply(d_params, state.d_vars, x)[0], real, fake, reg_key)
       total = loss.d_loss(real_logits, fake_logits) + gan.reg_weight * penalty
       return total, (d_vars, real_logits, fake_logits, penalty)
 
@@ -106,8 +114,9 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
         "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
         "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
         "d_grad_norm": optax.global_norm(grads),
-        "d_penalty": penalty,
     }
+    if gan.regularizer.uses_input_gradients:
+      metrics["d_penalty"] = penalty
     d_params = optax.apply_updates(state.d_params, updates)
     if gan.weight_clip > 0:  # original WGAN's Lipschitz constraint (Arjovsky et al. 2017, Alg. 1)
       d_params = jax.tree.map(lambda p: jnp.clip(p, -gan.weight_clip, gan.weight_clip), d_params)
@@ -117,11 +126,11 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
                ) -> tuple[GANState, Metrics]:
     real_logits = None
     if loss.g_uses_real:  # relativistic losses compare with D on real data (no gradient to G)
-      real_logits = lax.stop_gradient(apply_train_mode(D, state.d_params, state.d_vars, real, None)[0])
+      real_logits = lax.stop_gradient(d_apply(state.d_params, state.d_vars, real)[0])
 
     def loss_fn(fake):
-      fake_logits, _ = apply_train_mode(D, state.d_params, state.d_vars, fake, None)
-      chex.assert_shape(fake_logits, (per_device_batch,))
+      fake_logits, _ = d_apply(state.d_params, state.d_vars, fake)
+      chex.assert_shape(fake_logits, (num_logits,))
       return loss.g_loss(fake_logits, real_logits)
 
     g_loss, d_fake = jax.value_and_grad(loss_fn)(fake)

@@ -47,7 +47,7 @@ def _dcgan_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
 @DISCRIMINATORS.register("dcgan")
 def _dcgan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   return DCGANDiscriminator(resolution=_dcgan_resolution(spec), width=cfg.d_width,
-                            use_batchnorm=cfg.d_batchnorm)
+                            use_batchnorm=cfg.d_batchnorm, spectral_norm=cfg.d_spectral_norm)
 
 
 @GENERATORS.register("mlp")
@@ -59,7 +59,7 @@ def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
 @DISCRIMINATORS.register("mlp")
 def _mlp_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   _require_kind("mlp", spec, "points")
-  return MLPDiscriminator(width=cfg.d_width, depth=cfg.mlp_depth)
+  return MLPDiscriminator(width=cfg.d_width, depth=cfg.mlp_depth, spectral_norm=cfg.d_spectral_norm)
 
 
 def build_generator(model_config: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:

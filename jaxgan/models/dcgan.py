@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
-from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu
+from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu, spectral
 
 BASES = (4, 7)
 
@@ -61,18 +61,20 @@ class DCGANDiscriminator(nn.Module):
   resolution: int
   width: int = 64
   use_batchnorm: bool = True
+  spectral_norm: bool = False
   axis_name: str | None = "batch"
 
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = True) -> jax.Array:
     _, depth = base_and_depth(self.resolution)
+    sn = lambda layer: spectral(layer, self.spectral_norm, train)
     features = self.width
-    x = leaky_relu(Conv(features, 4, 2, kernel_init=dcgan_init())(x))
+    x = leaky_relu(sn(Conv(features, 4, 2, kernel_init=dcgan_init()))(x))
     for _ in range(depth - 1):
       features *= 2
-      x = Conv(features, 4, 2, use_bias=not self.use_batchnorm, kernel_init=dcgan_init())(x)
+      x = sn(Conv(features, 4, 2, use_bias=not self.use_batchnorm, kernel_init=dcgan_init()))(x)
       if self.use_batchnorm:
         x = batch_norm(train, self.axis_name)(x)
       x = leaky_relu(x)
     x = x.reshape((x.shape[0], -1))
-    return nn.Dense(1, kernel_init=dcgan_init())(x)[:, 0]
+    return sn(nn.Dense(1, kernel_init=dcgan_init()))(x)[:, 0]

@@ -203,3 +203,19 @@ def dcgan_init(stddev: float = 0.02) -> Callable[..., Any]:
 def leaky_relu(x: jax.Array) -> jax.Array:
   """LeakyReLU with slope 0.2 (DCGAN discriminators)."""
   return jnp.where(x >= 0, x, 0.2 * x)
+
+
+def spectral(layer: nn.Module, enabled: bool, train: bool) -> Callable[[jax.Array], jax.Array]:
+  """``layer`` with spectral normalization of its weights when ``enabled`` (Miyato et al. 2018,
+  "Spectral Normalization for GANs", arXiv:1802.05957).
+
+  Uses ``flax.linen.SpectralNorm``: each kernel (reshaped to ``[-1, C_out]``) is divided by
+  its largest singular value, estimated by one power-iteration step per call; the
+  iteration vector ``u`` and the estimate live in the ``batch_stats`` collection of the
+  state and advance only in training (``train=True``). ``u`` depends only on the (replicated)
+  parameters, so it stays identical on every device without communication.
+  """
+  if not enabled:
+    return layer
+  normalized = nn.SpectralNorm(layer)
+  return lambda x: normalized(x, update_stats=train)

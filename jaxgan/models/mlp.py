@@ -5,7 +5,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 
-from jaxgan.models.layers import leaky_relu
+from jaxgan.models.layers import leaky_relu, spectral
 
 
 class MLPGenerator(nn.Module):
@@ -29,9 +29,11 @@ class MLPDiscriminator(nn.Module):
   """``points [B, d] -> logits [B]``: ``depth`` LeakyReLU(0.2) layers of ``width`` units."""
   width: int = 128
   depth: int = 3
+  spectral_norm: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = True) -> jax.Array:
+    sn = lambda layer: spectral(layer, self.spectral_norm, train)
     for _ in range(self.depth):
-      x = leaky_relu(nn.Dense(self.width)(x))
-    return nn.Dense(1)(x)[:, 0]
+      x = leaky_relu(sn(nn.Dense(self.width))(x))
+    return sn(nn.Dense(1))(x)[:, 0]
