@@ -27,7 +27,9 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   config.model.g_width = min(config.model.g_width, 8)
   config.model.d_width = min(config.model.d_width, 8)
   config.train.n_critic = min(config.train.n_critic, 2)
-  config.train.steps, config.train.batch_size, config.train.num_devices = 2, 16, 8
+  # 2 samples (or PacGAN packs) per device on 8 devices.
+  config.train.steps, config.train.num_devices = 2, 8
+  config.train.batch_size = 16 * config.model.pack
   config.checkpoint.every, config.log.sample_every = 2, 0
   config.log.progress, config.log.tensorboard = False, False
   result = train_and_evaluate(config, str(tmp_path / "run"))
