@@ -61,7 +61,7 @@ class InMemory:
   """A data source's ``image``/``label`` records as two numpy arrays (random access)."""
 
   def __init__(self, source, chunk: int = 1000):
-    if isinstance(source, InMemory):
+    if isinstance(source, InMemory):  # already in memory: share its arrays
       self.images, self.labels = source.images, source.labels
       return
     images, labels = [], []
@@ -70,6 +70,12 @@ class InMemory:
       images.append(np.stack([r["image"] for r in records]))
       labels.append(np.asarray([r["label"] for r in records]))
     self.images, self.labels = np.concatenate(images), np.concatenate(labels)
+
+  @classmethod
+  def from_arrays(cls, images: np.ndarray, labels: np.ndarray) -> "InMemory":
+    out = cls.__new__(cls)
+    out.images, out.labels = images, labels
+    return out
 
   def __len__(self) -> int:
     return len(self.images)
@@ -81,10 +87,9 @@ class InMemory:
 def stacked(mnist: InMemory, seed: int) -> InMemory:
   """Stacked MNIST over an MNIST split: example i stacks digits ``idx[i]`` as RGB channels."""
   idx = np.random.default_rng([seed, 1000]).integers(0, len(mnist), size=(len(mnist), 3))
-  out = InMemory.__new__(InMemory)
-  out.images = np.ascontiguousarray(mnist.images[idx][..., 0].transpose(0, 2, 3, 1))  # [N, 28, 28, 3]
-  out.labels = (mnist.labels[idx].astype(np.int64) * np.array([100, 10, 1])).sum(axis=1)
-  return out
+  return InMemory.from_arrays(
+      np.ascontiguousarray(mnist.images[idx][..., 0].transpose(0, 2, 3, 1)),  # [N, 28, 28, 3]
+      (mnist.labels[idx].astype(np.int64) * np.array([100, 10, 1])).sum(axis=1))
 
 
 def to_model_input(images_uint8: np.ndarray, resolution: int) -> np.ndarray:
