@@ -56,12 +56,19 @@ def default_config() -> ml_collections.ConfigDict:
   c.model.d_batchnorm = True    # BatchNorm in D's hidden layers (Radford et al. 2016)
   c.model.d_spectral_norm = False  # spectral normalization of D's weights (Miyato et al. 2018)
   c.model.pack = 1              # PacGAN: D judges packs of this many samples (Lin et al. 2018)
+  c.model.g_spectral_norm = False  # spectral normalization of G's weights too (SAGAN)
+  c.model.g_conditioning = "none"  # class-conditional G: none, embed, cbn (jaxgan.models.conditioning)
+  c.model.d_conditioning = "none"  # class-conditional D: none, concat, projection, acgan
+  c.model.attention_res = 0     # SAGAN self-attention on the feature maps of this size; 0: none
+  c.model.d_minibatch = "none"  # layer before D's logit: none, stddev, discrimination
 
   c.loss = ml_collections.ConfigDict()
   c.loss.name = "non_saturating"    # see jaxgan.losses.LOSSES
   c.loss.regularizer = "none"       # D penalty, see jaxgan.regularizers.REGULARIZERS
   c.loss.reg_weight = -1.0          # its weight; < 0: the regularizer's paper default (10)
   c.loss.weight_clip = 0.0          # > 0: clip D's parameters to [-c, c] after each update (WGAN)
+  c.loss.reg_every = 1              # lazy regularization: the penalty (x k) on every k-th D update
+  c.loss.aux_weight = 1.0           # AC-GAN: weight of the auxiliary classification loss
 
   c.train = ml_collections.ConfigDict()
   c.train.steps = 1500          # generator updates
@@ -75,6 +82,8 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.d_beta2 = 0.999
   c.train.lr_schedule = "constant"  # see jaxgan.state.LR_SCHEDULES
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
+  c.train.unrolled_steps = 0    # unrolled GAN: G's loss against D after k look-ahead updates
+  c.train.augment = ""          # DiffAugment policy on D's inputs, e.g. "color,translation,cutout"
   c.train.num_devices = 0       # 0: all local devices
   c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
 
@@ -200,6 +209,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
+  if config.loss.reg_every < 1:
+    raise ConfigError(f"loss.reg_every must be >= 1 (1: every D update), got {config.loss.reg_every}")
+  if config.train.unrolled_steps < 0:
+    raise ConfigError(f"train.unrolled_steps must be >= 0 (0: no unrolling), got {config.train.unrolled_steps}")
   if config.loss.weight_clip < 0:
     raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
   if not 0.0 <= t.ema_decay < 1.0:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 from typing import Callable, Generic, Iterator, TypeVar
 
+from jaxgan.errors import ConfigError
+
 T = TypeVar("T")
 
 
 class Registry(Generic[T]):
   """A named collection of interchangeable components (losses, models, data sets, ...).
 
-  Unknown names raise a ``ValueError`` that lists every valid name and the closest match,
+  Unknown names raise a :class:`ConfigError` (a ``ValueError``) that lists every valid name and the closest match,
   so a typo in a config fails at once with the fix in the message.
   """
 
@@ -34,7 +36,7 @@ class Registry(Generic[T]):
     if name not in self._items:
       close = difflib.get_close_matches(name, self._items, n=1)
       hint = f" Did you mean {close[0]!r}?" if close else ""
-      raise ValueError(
+      raise ConfigError(
           f"Unknown {self.kind} {name!r}.{hint} Valid names: {', '.join(sorted(self._items))}."
       )
     return self._items[name]
