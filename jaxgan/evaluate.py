@@ -33,7 +33,7 @@ from jaxgan.errors import JaxganError
 from jaxgan.metrics import digits, extractors, modes, reference, stats
 from jaxgan.registry import Registry
 from jaxgan.run import load_run
-from jaxgan.state import iter_samples
+from jaxgan.state import iter_samples, sample_labels
 
 
 class EvalContext:
@@ -41,12 +41,15 @@ class EvalContext:
 
   ``sampler(num)`` yields the evaluated images (or points) in chunks; ``source`` describes
   them for the protocol (latent seed and generator weights, or the file they came from).
+  ``labels(num)``, for class-conditional generators, gives the labels the samples were
+  drawn for (class metrics then also report ``label_accuracy``).
   """
 
   def __init__(self, spec: DataSpec, data_config, sampler: Callable[[int], Iterator[np.ndarray]],
                source: dict, reference_split: str, extractor_paths: dict[str, str], say=reporting.say,
-               shared: dict | None = None):
+               shared: dict | None = None, labels: Callable[[int], np.ndarray | None] = lambda num: None):
     self.spec, self.data_config, self.sampler, self.source = spec, data_config, sampler, source
+    self.labels = labels
     self.reference_split, self.extractor_paths, self.say = reference_split, extractor_paths, say
     self._cache: dict = {}
     # Extractors and reference features do not depend on the samples: contexts of one
@@ -159,6 +162,9 @@ def _classes(ctx: EvalContext, num: int, name: str) -> dict:
   extractor = ctx.extractor(name)
   preds = ctx.fake(name, num)["logits"].argmax(axis=1)
   result = modes.class_mode_stats(preds, extractor.meta.get("num_classes", 10))
+  labels = ctx.labels(num)
+  if labels is not None:
+    result["label_accuracy"] = float(np.mean(preds == labels))
   result["protocol"] = {"samples": num, **extractor.protocol()}
   return result
 
@@ -187,7 +193,7 @@ EVALUATORS.register("modes")(Evaluator(
     headline=("modes_captured", "num_modes", "high_quality_share", "reverse_kl")))
 EVALUATORS.register("digits_classes")(Evaluator(
     applies=lambda spec: spec.name == "digits",
-    compute=lambda ctx, num: digits.digits_class_stats(ctx.samples(num)), default_samples=1000,
+    compute=lambda ctx, num: digits.digits_class_stats(ctx.samples(num), ctx.labels(num)), default_samples=1000,
     headline=("classes_found", "max_class_share", "mean_top_prob")))
 def _inception_score(ctx: EvalContext, num: int, name: str) -> dict:
   mean, std = stats.inception_score(ctx.fake(name, num)["logits"], splits=10)
@@ -259,7 +265,8 @@ def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | No
   source = {"latent_seed": seed, "generator": "ema" if run.state.ema_params is not None else "live"}
   ctx = EvalContext(run.gan.spec, run.config.data,
                     lambda num: iter_samples(run.gan, run.state, num, seed), source,
-                    reference_split or default_reference_split(run.config.data), extractor_paths or {}, say)
+                    reference_split or default_reference_split(run.config.data), extractor_paths or {}, say,
+                    labels=lambda num: sample_labels(run.gan, num))
   return compute_metrics(ctx, names, num_samples, run.step, os.path.join(workdir, "metrics"))
 
 
@@ -323,8 +330,10 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
 def format_results(results: dict[str, dict]) -> str:
   lines = []
   for name, record in results.items():
+    keys = [k for k in record["headline"] if k in record]
+    keys += ["label_accuracy"] if "label_accuracy" in record else []
     values = ", ".join(f"{k}={record[k]:.4g}" if isinstance(record[k], float) else f"{k}={record[k]}"
-                       for k in record["headline"])
+                       for k in keys)
     protocol = ", ".join(f"{k}={v}" for k, v in record["protocol"].items())
     at = f" @ step {record['step']}" if record["step"] is not None else ""
     lines.append(f"{name}{at}: {values}\n  protocol: {protocol}")

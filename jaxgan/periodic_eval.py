@@ -20,7 +20,7 @@ import ml_collections
 from jaxgan import evaluate as evaluate_lib
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import ConfigError
-from jaxgan.state import GAN, GANState, iter_samples
+from jaxgan.state import GAN, GANState, iter_samples, sample_labels
 
 BEST_DIR = "best"
 EVAL_SEED = 1
@@ -56,7 +56,8 @@ class PeriodicEvaluator:
     return evaluate_lib.EvalContext(
         self.gan.spec, self.data_config, lambda num: iter_samples(self.gan, state, num, EVAL_SEED),
         {"latent_seed": EVAL_SEED, "generator": generator},
-        evaluate_lib.default_reference_split(self.data_config), {}, self.say, shared=self.shared)
+        evaluate_lib.default_reference_split(self.data_config), {}, self.say, shared=self.shared,
+        labels=lambda num: sample_labels(self.gan, num))
 
   def due(self, step: int, last: bool) -> bool:
     return bool(self.every) and (step % self.every == 0 or last)

@@ -13,7 +13,7 @@ import numpy as np
 import ml_collections
 import optax
 
-from jaxgan import losses, models, regularizers
+from jaxgan import augment, losses, models, regularizers
 from jaxgan.errors import ConfigError
 from jaxgan.data import DataSpec
 from jaxgan.registry import Registry
@@ -60,6 +60,11 @@ class GAN:
   latent_dim: int
   n_critic: int
   ema_decay: float
+  num_classes: int = 0        # > 0: class-conditional G and D (labels drawn for fakes)
+  aux_weight: float = 1.0     # AC-GAN classification loss weight (used when D has a class head)
+  reg_every: int = 1          # lazy regularization interval (Karras et al. 2020)
+  unrolled_steps: int = 0     # unrolled GAN look-ahead D updates (Metz et al. 2017)
+  augment: tuple[str, ...] = ()  # DiffAugment policy (jaxgan.augment)
 
 
 LR_SCHEDULES: Registry[Callable[[float, int], optax.Schedule]] = Registry("learning-rate schedule")
@@ -85,11 +90,15 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
                       "gradients, which BatchNorm in D couples across the batch; set "
                       "model.d_batchnorm=False (as WGAN-GP's critic does).")
   reg_weight = regularizer.default_weight if config.loss.reg_weight < 0 else config.loss.reg_weight
+  # Unrolled GANs differentiate through D's Adam updates: eps_root keeps the square root of
+  # the second moment differentiable where a gradient entry is exactly zero.
+  d_eps_root = 1e-8 if t.unrolled_steps else 0.0
   return GAN(
       generator=models.build_generator(config.model, spec),
       discriminator=models.build_discriminator(config.model, spec),
       g_tx=optax.adam(schedule(t.g_lr, t.steps), b1=t.g_beta1, b2=t.g_beta2),
-      d_tx=optax.adam(schedule(t.d_lr, t.steps * t.n_critic), b1=t.d_beta1, b2=t.d_beta2),
+      d_tx=optax.adam(schedule(t.d_lr, t.steps * t.n_critic), b1=t.d_beta1, b2=t.d_beta2,
+                      eps_root=d_eps_root),
       loss=losses.LOSSES.get(config.loss.name),
       regularizer=regularizer,
       reg_weight=float(reg_weight),
@@ -99,6 +108,11 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       latent_dim=config.model.latent_dim,
       n_critic=t.n_critic,
       ema_decay=t.ema_decay,
+      num_classes=spec.num_classes if models.conditioning.is_conditional(config.model) else 0,
+      aux_weight=float(config.loss.aux_weight),
+      reg_every=int(config.loss.reg_every),
+      unrolled_steps=int(t.unrolled_steps),
+      augment=augment.check_policy(t.augment, spec.kind),
   )
 
 
@@ -160,25 +174,44 @@ def generate(gan: GAN, params: PyTree, g_vars: PyTree, z: jax.Array,
   return gan.generator.apply({"params": params, **g_vars}, z, labels, train=False)
 
 
-def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> Iterator[np.ndarray]:
+def sample_labels(gan: GAN, num: int, label: int | None = None) -> np.ndarray | None:
+  """Labels for ``num`` samples of a class-conditional GAN: all ``label`` when given, else
+  ``0, 1, ..., K-1, 0, 1, ...`` (every class equally often); ``None`` when unconditional."""
+  if gan.num_classes == 0:
+    if label is not None:
+      raise ConfigError("this GAN is not class-conditional (model.g_conditioning='none'); "
+                        "sample it without a label.")
+    return None
+  if label is not None:
+    if not 0 <= label < gan.num_classes:
+      raise ConfigError(f"label {label} is out of range: {gan.spec.name} has classes 0..{gan.num_classes - 1}.")
+    return np.full((num,), label, np.int32)
+  return (np.arange(num) % gan.num_classes).astype(np.int32)
+
+
+def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500,
+                 label: int | None = None) -> Iterator[np.ndarray]:
   """``num`` samples from fixed latents of ``seed``, yielded as host numpy chunks ``[<=chunk, *shape]``.
 
   Uses the EMA generator when the run keeps one. Latent ``i`` comes from
   ``fold_in(PRNGKey(seed), i)``, so the first 64 samples are the same whatever ``num``
-  is: a fixed latent batch that shows progress over training.
+  is: a fixed latent batch that shows progress over training. Class-conditional GANs get
+  the labels of :func:`sample_labels` (one class, or all classes in turn).
   """
   params, g_vars = sampling_params(state), state.g_vars
   key = jax.random.PRNGKey(seed)
   gen = _jitted_generate(gan)
+  labels = sample_labels(gan, num, label)
   for start in range(0, num, chunk):
     rows = jnp.arange(start, min(start + chunk, num))
     z = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (gan.latent_dim,)))(rows)
-    yield np.asarray(gen(params, g_vars, z))
+    yield np.asarray(gen(params, g_vars, z, None if labels is None else labels[start:start + chunk]))
 
 
-def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500) -> np.ndarray:
+def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500,
+                     label: int | None = None) -> np.ndarray:
   """All of :func:`iter_samples` as one array ``[num, *shape]``."""
-  return np.concatenate(list(iter_samples(gan, state, num, seed, chunk)))
+  return np.concatenate(list(iter_samples(gan, state, num, seed, chunk, label)))
 
 
 # id(gan) -> (gan, jitted generate). Holding the GAN itself keeps its id from being
@@ -189,6 +222,6 @@ _GENERATE_CACHE: dict[int, tuple[GAN, Any]] = {}
 def _jitted_generate(gan: GAN):
   entry = _GENERATE_CACHE.get(id(gan))
   if entry is None or entry[0] is not gan:
-    entry = (gan, jax.jit(lambda p, v, z: generate(gan, p, v, z)))
+    entry = (gan, jax.jit(lambda p, v, z, labels: generate(gan, p, v, z, labels)))
     _GENERATE_CACHE[id(gan)] = entry
   return entry[1]

@@ -41,13 +41,16 @@ def to_digits_pixels(images: np.ndarray) -> np.ndarray:
   return ((np.clip(out, -1, 1) + 1.0) / 2.0 * DIGITS_MAX).reshape(len(images), 64)
 
 
-def digits_class_stats(images: np.ndarray) -> dict:
-  """Class histogram and confidence of generated digits (see module docstring)."""
+def digits_class_stats(images: np.ndarray, labels: np.ndarray | None = None) -> dict:
+  """Class histogram and confidence of generated digits (see module docstring); with the
+  ``labels`` a class-conditional generator was asked for, also ``label_accuracy``, the
+  share of samples the classifier assigns to their label."""
   clf = real_digits_classifier()
   probs = clf.predict_proba(to_digits_pixels(images) / DIGITS_MAX)
   preds = probs.argmax(axis=1)
   counts = np.bincount(preds, minlength=10)
-  return {
+  accuracy = {} if labels is None else {"label_accuracy": float(np.mean(preds == labels))}
+  return accuracy | {
       "classes_found": int((counts > 0).sum()),
       "max_class_share": float(counts.max() / len(preds)),
       "mean_top_prob": float(probs.max(axis=1).mean()),
