@@ -1,10 +1,20 @@
 """Test setup: the CPU backend with 8 fake devices, set before jax is imported anywhere."""
 
 import os
+import tempfile
 
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                            " --xla_force_host_platform_device_count=8").strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# A persistent XLA compilation cache for this test session: many tests compile the same
+# step (a run, then its resume; subprocesses; notebook kernels inherit it). One directory
+# per pytest-xdist worker, so no two processes of different workers write the same entry.
+if not os.environ.get("JAXGAN_TEST_XLA_CACHE"):
+  os.environ["JAXGAN_TEST_XLA_CACHE"] = tempfile.mkdtemp(prefix="jaxgan-xla-cache-")
+_CACHE_BASE = os.environ["JAXGAN_TEST_XLA_CACHE"]
+os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
+    _CACHE_BASE, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
