@@ -1,4 +1,5 @@
-"""Step throughput: ``python -m jaxgan.benchmark --config configs/bench_dcgan32.py [--steps 20]``.
+"""Step throughput: ``python -m jaxgan.benchmark --config configs/bench_dcgan32.py [--steps 20]``,
+or ``python -m jaxgan.benchmark --suite`` for the standard cases (:data:`SUITE`).
 
 Measures the real train step (same code as training) on a constant batch already on the
 devices, and prints one JSON object:
@@ -17,6 +18,9 @@ devices, and prints one JSON object:
 * ``matmul_gflops``: a 2048x2048 fp32 matmul measured in the same process, the machine's
   practical peak, and ``fraction_of_matmul`` = ``useful_gflops / matmul_gflops``;
 * ``peak_host_memory_mb``: the process's peak resident set size.
+
+``--suite`` runs each case of :data:`SUITE` in its own process (so the peak memory is the
+case's own) and prints a JSON list of the results.
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ import argparse
 import datetime
 import json
 import platform
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 
 import jax
@@ -136,18 +143,55 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   }
 
 
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+
+# (name, recipe, overrides, most timed steps): the standard speed cases.
+SUITE = (
+    ("dcgan32_batch64", "bench_dcgan32.py", {}, 20),
+    ("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20),
+    ("sngan_resnet32_batch64", "cifar10_sngan.py",
+     {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3),
+    ("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200),
+)
+
+
+def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
+  """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
+  results = []
+  for name, recipe, overrides, most_steps in SUITE:
+    with tempfile.TemporaryDirectory() as tmp:
+      out = os.path.join(tmp, "result.json")
+      command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, recipe),
+                 "--steps", str(min(steps, most_steps)), "--warmup", str(warmup), "--out", out,
+                 *[f"--config.{k}={v}" for k, v in overrides.items()]]
+      say(f"[{len(results) + 1}/{len(SUITE)}] {name}: {' '.join(command[1:])}")
+      done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+      if done.returncode:
+        raise JaxganError(f"benchmark case {name} failed:\n{done.stderr[-2000:]}")
+      with open(out) as f:
+        results.append({"case": name, **json.load(f)})
+  return results
+
+
 def main(argv: list[str] | None = None) -> int:
   argv = sys.argv[1:] if argv is None else argv
   parser = argparse.ArgumentParser(prog="python -m jaxgan.benchmark", description=__doc__.splitlines()[0])
-  parser.add_argument("--config", required=True)
-  parser.add_argument("--steps", type=int, default=20)
+  what = parser.add_mutually_exclusive_group(required=True)
+  what.add_argument("--config", help="a recipe to time")
+  what.add_argument("--suite", action="store_true", help="every case of jaxgan.benchmark.SUITE")
+  parser.add_argument("--steps", type=int, default=20, help="timed steps (suite: at most, per case)")
   parser.add_argument("--warmup", type=int, default=3)
   parser.add_argument("--out", default=None, help="also write the JSON here")
   try:
     rest, overrides = config_lib.parse_cli_overrides(argv)
     args = parser.parse_args(rest)
-    config = config_lib.load(args.config, overrides)
-    result = {"config": args.config, "overrides": overrides, **benchmark(config, args.steps, args.warmup)}
+    if args.suite:
+      if overrides:
+        parser.error("--suite runs fixed cases; --config.* overrides apply to --config runs")
+      result = run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr))
+    else:
+      config = config_lib.load(args.config, overrides)
+      result = {"config": args.config, "overrides": overrides, **benchmark(config, args.steps, args.warmup)}
   except JaxganError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
