@@ -134,7 +134,7 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "useful_gflop_per_step": round(useful / 1e9, 3),
       "useful_gflops": round(useful_rate, 2),
       "matmul_gflops": round(peak, 2),
-      "fraction_of_matmul": round(useful_rate / peak, 3) if peak else None,
+      "fraction_of_matmul": float(f"{useful_rate / peak:.3g}") if peak else None,  # 3 significant digits
       "peak_host_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
       "timed_steps": steps,
       "jax_version": jax.__version__,
