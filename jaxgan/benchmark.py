@@ -19,6 +19,10 @@ devices, and prints one JSON object:
   practical peak, and ``fraction_of_matmul`` = ``useful_gflops / matmul_gflops``;
 * ``peak_host_memory_mb``: the process's peak resident set size.
 
+The recipe's ``dtype`` (mixed precision), ``train.grad_accum`` and
+``train.steps_per_dispatch`` apply; with ``steps_per_dispatch = k`` each call runs ``k``
+steps and every rate still counts steps.
+
 ``--suite`` runs each case of :data:`SUITE` in its own process (so the peak memory is the
 case's own) and prints a JSON list of the results.
 """
@@ -44,7 +48,7 @@ from jaxgan import data as data_lib
 from jaxgan.errors import JaxganError
 from jaxgan.state import build_gan, create_state
 from jaxgan.flops import count_flops
-from jaxgan.step import AXIS, PARALLEL, make_train_step, replicate, shard
+from jaxgan.step import AXIS, PARALLEL, make_train_step, multi_step, replicate, shard
 from jaxgan.train import select_devices
 
 
@@ -76,13 +80,15 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   gan = build_gan(config, spec)
   t = config.train
   source = data_lib.build(config.data, t.batch_size, config.seed)
-  batch = shard(data_lib.split_for_devices([source.next() for _ in range(t.n_critic)], len(devices)),
-                devices)
+  k = t.steps_per_dispatch  # train steps per call
+  next_batch = lambda: shard(data_lib.next_step_input(source, t.n_critic, len(devices), k), devices)
+  batch = next_batch()
   state = replicate(jax.device_get(create_state(gan, config.seed)), devices)
   per_device_step = make_train_step(gan, t.batch_size // len(devices))
-  step_fn = PARALLEL.get(t.parallel)(per_device_step, devices)
+  step_fn = PARALLEL.get(t.parallel)(multi_step(per_device_step, k), devices)
   first = lambda tree: jax.tree.map(lambda x: x[0], tree)
-  useful = len(devices) * count_flops(per_device_step, first(state), first(batch),
+  one_step_batch = jax.tree.map(lambda x: x[:, 0], batch) if k > 1 else batch
+  useful = len(devices) * count_flops(per_device_step, first(state), first(one_step_batch),
                                       axis_env=[(AXIS, len(devices))])
 
   began = time.perf_counter()
@@ -97,20 +103,18 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   jax.block_until_ready((state, metrics))
   elapsed = time.perf_counter() - began
 
-  steps_per_sec = steps / elapsed
+  steps_per_sec = steps * k / elapsed
 
   # The same steps fed from the data pipeline (read, split, transfer every step), as in
   # training, to show whether the step waits for data.
-  next_batch = lambda: shard(data_lib.split_for_devices(
-      [source.next() for _ in range(t.n_critic)], len(devices)), devices)
   state, metrics = compiled(state, next_batch())
   jax.block_until_ready(state)
   began = time.perf_counter()
   for _ in range(steps):
     state, metrics = compiled(state, next_batch())
   jax.block_until_ready((state, metrics))
-  data_steps_per_sec = steps / (time.perf_counter() - began)
-  flops = _xla_flops(compiled)
+  data_steps_per_sec = steps * k / (time.perf_counter() - began)
+  flops = _xla_flops(compiled) / k
   peak = matmul_gflops()
   achieved = flops * steps_per_sec / 1e9
   useful_rate = useful * steps_per_sec / 1e9
@@ -121,6 +125,9 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "data_shape": list(spec.shape),
       "batch_size": t.batch_size,
       "n_critic": t.n_critic,
+      "steps_per_dispatch": k,
+      "dtype": config.dtype,
+      "grad_accum": t.grad_accum,
       "devices": len(devices),
       "platform": device.platform,
       "device_kind": device.device_kind,
@@ -136,7 +143,7 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "matmul_gflops": round(peak, 2),
       "fraction_of_matmul": float(f"{useful_rate / peak:.3g}") if peak else None,  # 3 significant digits
       "peak_host_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-      "timed_steps": steps,
+      "timed_steps": steps * k,
       "jax_version": jax.__version__,
       "host": platform.processor() or platform.machine(),
       "date": datetime.date.today().isoformat(),
@@ -149,6 +156,7 @@ CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SUITE = (
     ("dcgan32_batch64", "bench_dcgan32.py", {}, 20),
     ("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20),
+    ("dcgan32_batch64_bf16", "bench_dcgan32.py", {"dtype": "bfloat16"}, 20),
     ("sngan_resnet32_batch64", "cifar10_sngan.py",
      {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3),
     ("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200),

@@ -31,6 +31,7 @@ def default_config() -> ml_collections.ConfigDict:
   """The full schema with jaxgan's defaults: DCGAN on the embedded ``digits`` data at 16x16."""
   c = ml_collections.ConfigDict()
   c.seed = 0
+  c.dtype = "float32"           # G and D arithmetic: float32, or bfloat16 (mixed precision)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = "digits"        # registry name, see jaxgan.data.DATASETS
@@ -84,8 +85,16 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
   c.train.unrolled_steps = 0    # unrolled GAN: G's loss against D after k look-ahead updates
   c.train.augment = ""          # DiffAugment policy on D's inputs, e.g. "color,translation,cutout"
+  c.train.grad_accum = 1        # microbatches per D and G update (gradient accumulation)
+  c.train.steps_per_dispatch = 1  # train steps per host dispatch (lax.scan); see jaxgan.step.multi_step
   c.train.num_devices = 0       # 0: all local devices
   c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
+
+  c.distributed = ml_collections.ConfigDict()  # multi-process runs, see jaxgan.distributed
+  c.distributed.coordinator = ""  # "HOST:PORT" of process 0, "auto" (cluster detection), "" (one process)
+  c.distributed.num_processes = 0  # 0: $JAXGAN_NUM_PROCESSES
+  c.distributed.process_id = -1    # -1: $JAXGAN_PROCESS_ID
+  c.distributed.timeout_s = 300    # how long to wait for the other processes to join
 
   c.checkpoint = ml_collections.ConfigDict()
   c.checkpoint.every = 500
@@ -213,6 +222,21 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"loss.reg_every must be >= 1 (1: every D update), got {config.loss.reg_every}")
   if config.train.unrolled_steps < 0:
     raise ConfigError(f"train.unrolled_steps must be >= 0 (0: no unrolling), got {config.train.unrolled_steps}")
+  k = t.steps_per_dispatch
+  if k < 1:
+    raise ConfigError(f"train.steps_per_dispatch must be >= 1, got {k}")
+  if k > 1:
+    every = {"train.steps": t.steps, "log.every": config.log.every,
+             "checkpoint.every": config.checkpoint.every, "log.sample_every": config.log.sample_every,
+             "eval.every": config.eval.every}
+    bad = [f"{key}={value}" for key, value in every.items() if value % k]
+    if bad:
+      raise ConfigError(f"train.steps_per_dispatch={k} runs {k} steps per call, so logs, "
+                        f"checkpoints, pictures and evaluations fall on multiples of {k}; "
+                        f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not. Make them "
+                        f"multiples of {k} or lower train.steps_per_dispatch.")
+  if t.grad_accum < 1:
+    raise ConfigError(f"train.grad_accum must be >= 1 (1: no accumulation), got {t.grad_accum}")
   if config.loss.weight_clip < 0:
     raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
   if not 0.0 <= t.ema_decay < 1.0:

@@ -8,6 +8,7 @@ import os
 import time
 from typing import Any
 
+import jax
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
@@ -16,8 +17,9 @@ SCATTER_POINTS = 2000  # generated points per 2D scatter plot
 
 
 def say(message: str) -> None:
-  """Prints a line without breaking an active progress bar."""
-  tqdm.write(message)
+  """Prints a line without breaking an active progress bar (process 0 of a multi-process run only)."""
+  if jax.process_index() == 0:
+    tqdm.write(message)
 
 
 def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 1,
@@ -71,15 +73,17 @@ def save_scatter(path: str, real: np.ndarray, fake: np.ndarray, title: str = "")
 
 
 class Reporter:
-  """Progress bar, JSON-lines metrics and TensorBoard scalars for one training run."""
+  """Progress bar, JSON-lines metrics and TensorBoard scalars for one training run
+  (``write=False``: none of them, for the other processes of a multi-process run)."""
 
   def __init__(self, workdir: str, start_step: int, total_steps: int, progress: bool = True,
-               tensorboard: bool = True):
+               tensorboard: bool = True, write: bool = True):
     self.workdir = workdir
     self.metrics_path = os.path.join(workdir, "metrics.jsonl")
-    self._jsonl = open(self.metrics_path, "a")
+    self._jsonl = open(self.metrics_path, "a") if write else None
+    progress = progress and write
     self._tb = None
-    if tensorboard:
+    if tensorboard and write:
       from tensorboardX import SummaryWriter
       self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
     self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True,
@@ -95,8 +99,9 @@ class Reporter:
     if step > self._last_step:
       record["steps_per_sec"] = (step - self._last_step) / max(now - self._last_time, 1e-9)
     self._last_time, self._last_step = now, step
-    self._jsonl.write(json.dumps(record) + "\n")
-    self._jsonl.flush()
+    if self._jsonl is not None:
+      self._jsonl.write(json.dumps(record) + "\n")
+      self._jsonl.flush()
     if self._tb is not None:
       for key, value in record.items():
         if key != "step":
@@ -107,7 +112,8 @@ class Reporter:
 
   def close(self) -> None:
     self._bar.close()
-    self._jsonl.close()
+    if self._jsonl is not None:
+      self._jsonl.close()
     if self._tb is not None:
       self._tb.close()
 

@@ -65,7 +65,15 @@ class GAN:
   reg_every: int = 1          # lazy regularization interval (Karras et al. 2020)
   unrolled_steps: int = 0     # unrolled GAN look-ahead D updates (Metz et al. 2017)
   augment: tuple[str, ...] = ()  # DiffAugment policy (jaxgan.augment)
+  compute_dtype: Any = jnp.float32  # dtype of G's and D's arithmetic (parameters stay float32)
+  grad_accum: int = 1         # microbatches per update (gradient accumulation)
 
+
+# Arithmetic of G and D in training (``config.dtype``); parameters, optimizer states and
+# loss reductions stay float32 (mixed precision, see jaxgan.step.apply_train_mode).
+COMPUTE_DTYPES: Registry[Any] = Registry("compute dtype")
+COMPUTE_DTYPES.register("float32")(jnp.float32)
+COMPUTE_DTYPES.register("bfloat16")(jnp.bfloat16)
 
 LR_SCHEDULES: Registry[Callable[[float, int], optax.Schedule]] = Registry("learning-rate schedule")
 LR_SCHEDULES.register("constant")(lambda lr, updates: optax.constant_schedule(lr))
@@ -113,6 +121,8 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       reg_every=int(config.loss.reg_every),
       unrolled_steps=int(t.unrolled_steps),
       augment=augment.check_policy(t.augment, spec.kind),
+      compute_dtype=COMPUTE_DTYPES.get(config.dtype),
+      grad_accum=int(t.grad_accum),
   )
 
 

@@ -21,15 +21,16 @@ import ml_collections
 import numpy as np
 
 from jaxgan import config as config_lib
+from jaxgan import distributed
 from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.periodic_eval import PeriodicEvaluator
-from jaxgan.errors import ConfigError, JaxganError, NonFiniteError, WorkdirError
+from jaxgan.errors import CheckpointError, ConfigError, JaxganError, NonFiniteError, WorkdirError
 from jaxgan.reporting import say
 from jaxgan.state import GANState, build_gan, create_state, generate_samples
 from jaxgan.run import CONFIG_FILE
-from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
+from jaxgan.step import PARALLEL, make_train_step, multi_step, replicate, shard, unreplicate
 
 
 @dataclasses.dataclass
@@ -43,10 +44,12 @@ class TrainResult:
 
 
 def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> None:
-  """Creates ``workdir``, refuses one that holds an incompatible run, writes ``config.json``."""
+  """Creates ``workdir``, refuses one that holds an incompatible run, writes ``config.json``.
+
+  In a multi-process run every process checks, then process 0 alone writes."""
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
+    probe = os.path.join(workdir, f".write_test_{jax.process_index()}")
     with open(probe, "w") as f:
       f.write("ok")
     os.remove(probe)
@@ -66,27 +69,41 @@ def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> None:
           f"Workdir {workdir!r} holds a run of another configuration, whose checkpoints this "
           f"one cannot resume ({'; '.join(diffs)}). Use a new --workdir, or delete the old "
           "one to start over.")
-  with open(path, "w") as f:
-    f.write(config_lib.to_json(config))
+  distributed.barrier("jaxgan-workdir-checked")
+  if distributed.is_primary():
+    with open(path, "w") as f:
+      f.write(config_lib.to_json(config))
+  distributed.barrier("jaxgan-workdir-written")
 
 
 def select_devices(config: ml_collections.ConfigDict) -> list[jax.Device]:
-  """The local devices to train on; checks that the global batch splits evenly over them."""
-  devices = jax.local_devices()
-  wanted = config.train.num_devices or len(devices)
-  if wanted > len(devices):
-    raise ConfigError(f"train.num_devices={wanted} but only {len(devices)} devices are "
-                      f"available ({devices[0].platform}).")
-  devices = devices[:wanted]
+  """The devices to train on (every process's in a multi-process run); checks that the
+  global batch splits evenly over them."""
+  processes = jax.process_count()
+  if processes > 1:
+    if config.train.num_devices:
+      raise ConfigError(f"train.num_devices={config.train.num_devices} selects devices of a "
+                        "single process; a multi-process run trains on every device of every "
+                        "process. Leave it at 0.")
+    devices = jax.devices()
+  else:
+    devices = jax.local_devices()
+    wanted = config.train.num_devices or len(devices)
+    if wanted > len(devices):
+      raise ConfigError(f"train.num_devices={wanted} but only {len(devices)} devices are "
+                        f"available ({devices[0].platform}).")
+    devices = devices[:wanted]
   batch = config.train.batch_size
   if batch % len(devices):
     lower = (batch // len(devices)) * len(devices)
     upper = lower + len(devices)
     suggestion = f"{lower} or {upper}" if lower else f"{upper}"
+    where = (f"{len(devices)} devices ({processes} processes x {len(devices) // processes} local "
+             f"devices)" if processes > 1 else f"{len(devices)} devices")
+    fix = ("" if processes > 1 else f", or set train.num_devices to a divisor of {batch}")
     raise ConfigError(
-        f"train.batch_size={batch} does not divide evenly over {len(devices)} devices. Use a "
-        f"multiple of {len(devices)} (e.g. {suggestion}), or set train.num_devices to a "
-        f"divisor of {batch}.")
+        f"train.batch_size={batch} (the global batch) does not divide evenly over {where}. "
+        f"Use a multiple of {len(devices)} (e.g. {suggestion}){fix}.")
   return devices
 
 
@@ -125,15 +142,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   """Trains ``config`` in ``workdir`` (resuming if it holds checkpoints); returns the final state."""
   config_lib.check_keys(config)
   config_lib.validate(config)
+  distributed.initialize(config)
   devices = select_devices(config)
+  processes, process = jax.process_count(), jax.process_index()
+  if processes > 1 and config.eval.every:
+    raise ConfigError("eval.every > 0 evaluates during single-process training only; in a "
+                      "multi-process run set eval.every=0 and evaluate its checkpoints with "
+                      "python -m jaxgan.evaluate --workdir ...")
+  local_devices = [d for d in devices if d.process_index == process]
   spec = data_lib.spec(config.data)
   gan = build_gan(config, spec)  # fails on bad model/loss names before touching the workdir
+  t = config.train
+  per_device = t.batch_size // len(devices)
+  train_step = make_train_step(gan, per_device)  # ... and on batch splits it cannot take
   # Loads the metrics' feature extractors: missing weights fail here, not at the first eval.
   evaluator = PeriodicEvaluator(config, workdir, gan, say) if config.eval.every else None
   prepare_workdir(workdir, config)
-  t = config.train
-  per_device = t.batch_size // len(devices)
-  source = data_lib.build(config.data, t.batch_size, config.seed)
+  source = data_lib.build(config.data, t.batch_size, config.seed, shard=(process, processes))
 
   checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), config.checkpoint.keep, say)
   host_state = jax.device_get(create_state(gan, config.seed))
@@ -141,7 +166,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   start = 0
   if restored is not None:
     host_state, data_state, start = restored
-    source.set_state(data_state)
+    try:
+      source.set_state(data_state)
+    except ValueError as e:
+      raise CheckpointError(f"Cannot resume {workdir!r}: {e}") from None
     say(f"Resuming {workdir} from step {start} (checkpoints: {checkpointer.directory}).")
   if start >= t.steps:
     say(f"{workdir} is already trained to step {start} >= train.steps={t.steps}; nothing to do.")
@@ -151,7 +179,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   say(f"Training {config.model.generator}/{config.model.discriminator} GAN on {spec.name} "
       f"{spec.shape}, loss {config.loss.name}, {t.steps} steps of batch {t.batch_size} on "
       f"{len(devices)} {devices[0].platform} device(s) ({t.parallel}); workdir {workdir}")
-  step_fn = PARALLEL.get(t.parallel)(make_train_step(gan, per_device), devices)
+  k = t.steps_per_dispatch
+  step_fn = PARALLEL.get(t.parallel)(multi_step(train_step, k), devices)
+  # Single steps only to realign a run resumed off a multiple of k (k changed in between).
+  single_step_fn = PARALLEL.get(t.parallel)(train_step, devices) if start % k else None
   # XLA:CPU runs each device's part of a step on a shared thread pool; with several steps
   # queued by asynchronous dispatch, parts of different steps can occupy every thread while
   # each waits in an all-reduce for a partner that never gets one (seen as an aborted
@@ -159,11 +190,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   one_step_in_flight = devices[0].platform == "cpu" and len(devices) > 1
   state = replicate(host_state, devices)
   samples_dir = os.path.join(workdir, "samples")
-  reporter = reporting.Reporter(workdir, start, t.steps, config.log.progress, config.log.tensorboard)
+  primary = distributed.is_primary()  # logs, pictures and messages come from process 0
+  reporter = reporting.Reporter(workdir, start, t.steps, config.log.progress, config.log.tensorboard,
+                                write=primary)
   stop = StopRequest()
   metrics: dict[str, float] = {}
-  began, step = time.perf_counter(), start
+  began, step, stopping = time.perf_counter(), start, False
   last_picture = None
+
+  def stop_requested(step: int) -> bool:
+    """Ctrl-C / SIGTERM seen; in a multi-process run, by any process (agreed at log steps)."""
+    if processes == 1:
+      return stop.signal_name is not None
+    return step % config.log.every == 0 and distributed.any_process(stop.signal_name is not None)
 
   def stop_if_non_finite(tree: Any, what: str) -> None:
     bad = _non_finite(tree)
@@ -176,13 +215,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
 
   try:
     while step < t.steps:
-      batch = data_lib.split_for_devices([source.next() for _ in range(t.n_critic)], len(devices))
-      state, step_metrics = step_fn(state, shard(batch, devices))
+      chunk = k if step % k == 0 else 1
+      batch = data_lib.next_step_input(source, t.n_critic, len(local_devices), chunk)
+      state, step_metrics = (step_fn if chunk == k else single_step_fn)(state, shard(batch, devices))
       if one_step_in_flight:
         jax.block_until_ready(step_metrics)
-      step += 1
-      reporter.advance()
-      last = step == t.steps or stop.signal_name is not None
+      step += chunk
+      reporter.advance(chunk)
+      stopping = stop_requested(step)
+      last = step == t.steps or stopping
       if step % config.log.every == 0 or last:
         metrics = {k: float(v) for k, v in unreplicate(step_metrics).items()}
         stop_if_non_finite(metrics, "losses or metrics")
@@ -195,13 +236,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
       if evaluator is not None and evaluator.due(step, last):
         host = host if host is not None else unreplicate(state)
         evaluator.run(step, host, source.get_state())
-      if config.log.sample_every and (step % config.log.sample_every == 0 or last):
+      if primary and config.log.sample_every and (step % config.log.sample_every == 0 or last):
         host = host if host is not None else unreplicate(state)
         samples = generate_samples(gan, host, _picture_count(spec, config), config.seed)
         last_picture = reporting.save_samples_picture(
             os.path.join(samples_dir, f"step_{step:07d}.png"), samples, spec, config.seed,
             f"{spec.name}, step {step}")
-      if stop.signal_name is not None:
+      if stopping:
         break
   finally:
     stop.restore()
@@ -216,11 +257,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     where.append(f"TensorBoard {os.path.join(workdir, 'tensorboard')}")
   if last_picture:
     where.append(f"samples {last_picture}")
-  if stop.signal_name:
-    say(f"Stopped by {stop.signal_name} at step {step}; rerun the same command to resume.")
+  stopped_by = stop.signal_name or ("a signal to another process" if stopping else None)
+  if stopped_by:
+    say(f"Stopped by {stopped_by} at step {step}; rerun the same command to resume.")
   say(f"Done: {done} steps in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} steps/s, "
       f"compilation included). Wrote: " + "; ".join(where) + ".")
-  return TrainResult(unreplicate(state), step, workdir, metrics, stop.signal_name)
+  return TrainResult(unreplicate(state), step, workdir, metrics, stopped_by)
 
 
 def _picture_count(spec: data_lib.DataSpec, config: ml_collections.ConfigDict) -> int:

@@ -80,7 +80,7 @@ def test_split_for_devices_layout():
 def test_batch_not_divisible_by_devices_is_refused():
   c = config_lib.default_config()
   c.train.batch_size = 30
-  with pytest.raises(ConfigError, match=r"batch_size=30 does not divide evenly over 8 devices.*24 or 32"):
+  with pytest.raises(ConfigError, match=r"batch_size=30 \(the global batch\) does not divide evenly over 8 devices.*24 or 32"):
     select_devices(c)
   c.train.num_devices = 2
   assert len(select_devices(c)) == 2

@@ -8,9 +8,10 @@ from jaxgan import train as train_lib
 from conftest import tiny_dcgan_config, toy_config
 
 
-@pytest.mark.parametrize("make_config", [toy_config, tiny_dcgan_config])
-def test_one_trace_for_many_steps_and_host_fetches_only_at_log_steps(make_config, tmp_path, monkeypatch):
-  config = make_config(steps=12)
+@pytest.mark.parametrize("make_config, per_dispatch", [(toy_config, 1), (tiny_dcgan_config, 1), (toy_config, 4)])
+def test_one_trace_for_many_steps_and_host_fetches_only_at_log_steps(make_config, per_dispatch, tmp_path,
+                                                                      monkeypatch):
+  config = make_config(steps=12, steps_per_dispatch=per_dispatch)
   config.log.every, config.checkpoint.every, config.log.sample_every = 4, 100, 0
   config.log.tensorboard = False
   traces, fetches = [], []
@@ -49,6 +50,7 @@ def test_benchmark_reports_every_field(capsys):
   assert result["xla_gflop_per_step"] >= 0  # rounded to MFLOP: 0.0 for this tiny model
   assert result["images_per_sec"] == pytest.approx(result["steps_per_sec"] * 16, rel=1e-2)
   assert 0 < result["fraction_of_matmul"] < 1
+  assert (result["dtype"], result["grad_accum"], result["steps_per_dispatch"]) == ("float32", 1, 1)
 
 
 def test_benchmark_suite_runs_each_case_in_its_own_process(monkeypatch, capsys):

@@ -14,12 +14,12 @@ import ml_collections
 import numpy as np
 
 from jaxgan.data import folder, images, real, toy
-from jaxgan.data.source import ArraySource, BatchSource, DataSpec, split_for_devices
+from jaxgan.data.source import ArraySource, BatchSource, DataSpec, next_step_input, split_for_devices
 from jaxgan.errors import DataError
 from jaxgan.registry import Registry
 
 __all__ = ["DATASETS", "DataSet", "DataSpec", "BatchSource", "build", "load_arrays", "named_config", "spec",
-           "split_for_devices"]
+           "next_step_input", "split_for_devices"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -73,12 +73,18 @@ class BatchSource:
     return self._ahead.pop(index).result()
 
   def get_state(self) -> dict[str, Any]:
-    return {"position": int(self.position), "seed": int(self.seed), "name": self.spec.name}
+    return {"position": int(self.position), "seed": int(self.seed), "name": self.spec.name,
+            "processes": int(self.shard[1])}
 
   def set_state(self, state: dict[str, Any]) -> None:
     if state.get("name") != self.spec.name or int(state.get("seed", -1)) != self.seed:
       raise ValueError(f"Data iterator state {state} does not belong to data set "
                        f"{self.spec.name!r} with seed {self.seed}.")
+    processes = int(state.get("processes", 1))
+    if processes != self.shard[1]:
+      raise ValueError(f"its checkpoints were written by a run of {processes} process(es) and "
+                       f"this run has {self.shard[1]}. jaxgan resumes a run on as many processes "
+                       f"as wrote it: restart with {processes}, or train in a new workdir.")
     self.position = int(state["position"])
     for future in self._ahead.values():
       future.cancel()
@@ -138,3 +144,19 @@ def split_for_devices(batches: list[dict[str, np.ndarray]], num_devices: int) ->
     per_device = stacked.reshape((n_critic, num_devices, b // num_devices) + stacked.shape[2:])
     out[key] = np.swapaxes(per_device, 0, 1)
   return out
+
+
+def next_step_input(source: BatchSource, n_critic: int, num_devices: int, steps: int = 1
+                    ) -> dict[str, np.ndarray]:
+  """The next train step's input from ``source``, split over devices.
+
+  Returns ``[num_devices, n_critic, B / D, ...]`` arrays (:func:`split_for_devices`), or
+  with ``steps > 1`` the input of that many consecutive steps, ``[num_devices, steps,
+  n_critic, B / D, ...]`` (for :func:`jaxgan.step.multi_step`); the same batches in the
+  same order either way.
+  """
+  per_step = [split_for_devices([source.next() for _ in range(n_critic)], num_devices)
+              for _ in range(steps)]
+  if steps == 1:
+    return per_step[0]
+  return {key: np.stack([b[key] for b in per_step], axis=1) for key in per_step[0]}
