@@ -6,7 +6,7 @@ devices, and prints one JSON object:
 
 * ``compile_s``: lowering + XLA compilation of the step;
 * ``steps_per_sec_with_data``: the same, with each step's batch read from the data
-  pipeline, split over devices and transferred, as in training;
+  pipeline, split over devices and transferred one step ahead, as in training;
 * ``steps_per_sec`` / ``images_per_sec``: steady state after ``--warmup`` steps, timed over
   ``--steps`` steps ended by ``block_until_ready`` (compilation excluded);
 * ``xla_gflop_per_step`` and ``xla_gflops``: XLA's cost analysis of the compiled step,
@@ -45,6 +45,7 @@ import jax.numpy as jnp
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
+from jaxgan.data.feed import DeviceFeed
 from jaxgan.errors import JaxganError
 from jaxgan.state import build_gan, create_state
 from jaxgan.flops import count_flops
@@ -81,8 +82,7 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   t = config.train
   source = data_lib.build(config.data, t.batch_size, config.seed)
   k = t.steps_per_dispatch  # train steps per call
-  next_batch = lambda: shard(data_lib.next_step_input(source, t.n_critic, len(devices), k), devices)
-  batch = next_batch()
+  batch = shard(data_lib.next_step_input(source, t.n_critic, len(devices), k), devices)
   state = replicate(jax.device_get(create_state(gan, config.seed)), devices)
   per_device_step = make_train_step(gan, t.batch_size // len(devices))
   step_fn = PARALLEL.get(t.parallel)(multi_step(per_device_step, k), devices)
@@ -107,11 +107,13 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
 
   # The same steps fed from the data pipeline (read, split, transfer every step), as in
   # training, to show whether the step waits for data.
-  state, metrics = compiled(state, next_batch())
+  feed = DeviceFeed(source, t.n_critic, len(devices), lambda b: shard(b, devices))
+  state, metrics = compiled(state, feed.take(k))
   jax.block_until_ready(state)
   began = time.perf_counter()
   for _ in range(steps):
-    state, metrics = compiled(state, next_batch())
+    state, metrics = compiled(state, feed.take(k))
+    feed.prefetch(k)  # as the trainer does: the next input is read while this step runs
   jax.block_until_ready((state, metrics))
   data_steps_per_sec = steps * k / (time.perf_counter() - began)
   flops = _xla_flops(compiled) / k

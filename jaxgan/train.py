@@ -25,6 +25,7 @@ from jaxgan import distributed
 from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.checkpoint import Checkpointer
+from jaxgan.data.feed import DeviceFeed
 from jaxgan.periodic_eval import PeriodicEvaluator
 from jaxgan.errors import CheckpointError, ConfigError, JaxganError, NonFiniteError, WorkdirError
 from jaxgan.reporting import say
@@ -189,6 +190,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   # rendezvous with 2 devices on 2 cores). One step in flight at a time avoids it.
   one_step_in_flight = devices[0].platform == "cpu" and len(devices) > 1
   state = replicate(host_state, devices)
+  feed = DeviceFeed(source, t.n_critic, len(local_devices), lambda batch: shard(batch, devices))
   samples_dir = os.path.join(workdir, "samples")
   primary = distributed.is_primary()  # logs, pictures and messages come from process 0
   reporter = reporting.Reporter(workdir, start, t.steps, config.log.progress, config.log.tensorboard,
@@ -216,8 +218,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   try:
     while step < t.steps:
       chunk = k if step % k == 0 else 1
-      batch = data_lib.next_step_input(source, t.n_critic, len(local_devices), chunk)
-      state, step_metrics = (step_fn if chunk == k else single_step_fn)(state, shard(batch, devices))
+      state, step_metrics = (step_fn if chunk == k else single_step_fn)(state, feed.take(chunk))
+      if step + chunk < t.steps:
+        feed.prefetch(k if (step + chunk) % k == 0 else 1)  # while the step runs
       if one_step_in_flight:
         jax.block_until_ready(step_metrics)
       step += chunk
@@ -232,10 +235,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
       if step % config.checkpoint.every == 0 or last:
         host = unreplicate(state)
         stop_if_non_finite(host, "parameters or optimizer state (checked before saving)")
-        checkpointer.save(step, host, source.get_state())
+        checkpointer.save(step, host, feed.state())
       if evaluator is not None and evaluator.due(step, last):
         host = host if host is not None else unreplicate(state)
-        evaluator.run(step, host, source.get_state())
+        evaluator.run(step, host, feed.state())
       if primary and config.log.sample_every and (step % config.log.sample_every == 0 or last):
         host = host if host is not None else unreplicate(state)
         samples = generate_samples(gan, host, _picture_count(spec, config), config.seed)

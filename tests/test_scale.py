@@ -163,3 +163,23 @@ def test_steps_per_dispatch_must_divide_the_event_intervals(tmp_path):
   with pytest.raises(ConfigError, match="train.steps=8, checkpoint.every=2 are not"):
     train_and_evaluate(config, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()
+
+
+def test_device_feed_reads_one_step_ahead_without_moving_the_saved_position():
+  from jaxgan.data.feed import DeviceFeed
+  config = toy_config()
+  source = data.build(config.data, 16, seed=0)
+  reference = data.build(config.data, 16, seed=0)
+  expected = [reference.batch_at(i)["x"] for i in range(6)]
+  feed = DeviceFeed(source, n_critic=1, local_devices=2, put=lambda b: b)
+  first = feed.take(1)
+  np.testing.assert_array_equal(first["x"].reshape(16, 2), expected[0])
+  feed.prefetch(1)
+  assert source.position == 2 and feed.state()["position"] == 1  # batch 1 read ahead, not taken
+  np.testing.assert_array_equal(feed.take(1)["x"].reshape(16, 2), expected[1])
+  feed.prefetch(1)
+  # A chunk of another size than the one read ahead rewinds and reads again, in order.
+  pair = feed.take(2)
+  assert pair["x"].shape == (2, 2, 1, 8, 2)
+  np.testing.assert_array_equal(pair["x"][:, 1].reshape(16, 2), expected[3])
+  assert feed.state()["position"] == 4
