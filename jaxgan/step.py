@@ -135,7 +135,9 @@ def make_train_step(gan: GAN, per_device_batch: int) -> StepFn:
     raise ConfigError(f"train.grad_accum={accum} must divide the per-device batch {per_device_batch}.")
   micro = per_device_batch // accum
   if micro % gan.pack:
-    raise ConfigError(f"model.pack={gan.pack} must divide the per-device (micro)batch {micro}.")
+    what = (f"per-device batch {micro}" if accum == 1 else
+            f"microbatch of {micro} ({per_device_batch} per device / train.grad_accum={accum})")
+    raise ConfigError(f"model.pack={gan.pack} must divide the {what}.")
   if accum > 1 and gan.unrolled_steps:
     raise ConfigError("train.grad_accum > 1 cannot be combined with train.unrolled_steps (the "
                       "look-ahead differentiates through D updates on the whole batch).")

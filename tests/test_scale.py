@@ -99,7 +99,7 @@ def test_gradient_accumulation_with_batchnorm_runs_per_microbatch():
 @pytest.mark.parametrize("changes, message", [
     ({"train.grad_accum": 0}, "grad_accum must be >= 1"),
     ({"train.grad_accum": 3}, "grad_accum=3 must divide the per-device batch 2"),
-    ({"train.grad_accum": 2, "model.pack": 2}, "pack=2 must divide the per-device \\(micro\\)batch 1"),
+    ({"train.grad_accum": 2, "model.pack": 2}, "pack=2 must divide the microbatch of 1 \\(2 per device / train.grad_accum=2\\)"),
     ({"train.grad_accum": 2, "train.unrolled_steps": 2}, "cannot be combined with train.unrolled_steps"),
     ({"dtype": "float16"}, "Valid names: bfloat16, float32"),
 ])
