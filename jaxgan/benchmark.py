@@ -45,6 +45,7 @@ import jax.numpy as jnp
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
+from jaxgan import hostmem
 from jaxgan.data.feed import DeviceFeed
 from jaxgan.errors import JaxganError
 from jaxgan.state import build_gan, create_state
@@ -201,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
       result = run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr))
     else:
       config = config_lib.load(args.config, overrides)
-      result = {"config": args.config, "overrides": overrides, **benchmark(config, args.steps, args.warmup)}
+      allocator = hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
+      result = {"config": args.config, "overrides": overrides, **benchmark(config, args.steps, args.warmup),
+                "host_allocator": allocator}
   except JaxganError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

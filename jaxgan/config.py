@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import ml_collections
 
 from jaxgan.errors import ConfigError
+from jaxgan import hostmem
 
 # Keys whose change makes an existing workdir's checkpoints unusable (parameter shapes,
 # data the parameters were fit to). Everything else (steps, learning rates, logging) may
@@ -89,6 +90,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.steps_per_dispatch = 1  # train steps per host dispatch (lax.scan); see jaxgan.step.multi_step
   c.train.num_devices = 0       # 0: all local devices
   c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
+  c.train.host_allocator = "system"  # "reuse": keep freed host memory (large CPU steps); jaxgan.hostmem
 
   c.distributed = ml_collections.ConfigDict()  # multi-process runs, see jaxgan.distributed
   c.distributed.coordinator = ""  # "HOST:PORT" of process 0, "auto" (cluster detection), "" (one process)
@@ -235,6 +237,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
                         f"checkpoints, pictures and evaluations fall on multiples of {k}; "
                         f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not. Make them "
                         f"multiples of {k} or lower train.steps_per_dispatch.")
+  hostmem.HOST_ALLOCATORS.get(t.host_allocator)  # unknown names fail here, listing the valid ones
   if t.grad_accum < 1:
     raise ConfigError(f"train.grad_accum must be >= 1 (1: no accumulation), got {t.grad_accum}")
   if config.loss.weight_clip < 0:

@@ -22,6 +22,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import distributed
+from jaxgan import hostmem
 from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.checkpoint import Checkpointer
@@ -179,7 +180,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
 
   say(f"Training {config.model.generator}/{config.model.discriminator} GAN on {spec.name} "
       f"{spec.shape}, loss {config.loss.name}, {t.steps} steps of batch {t.batch_size} on "
-      f"{len(devices)} {devices[0].platform} device(s) ({t.parallel}); workdir {workdir}")
+      f"{len(devices)} {devices[0].platform} device(s) ({t.parallel}); workdir {workdir}"
+      + ("" if hostmem.in_effect() == "system" else f"; host allocator {hostmem.in_effect()}"))
   k = t.steps_per_dispatch
   step_fn = PARALLEL.get(t.parallel)(multi_step(train_step, k), devices)
   # Single steps only to realign a run resumed off a multiple of k (k changed in between).
@@ -285,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(rest)
     config = config_lib.load(args.config, overrides)
     workdir = args.workdir or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+    hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
     train_and_evaluate(config, workdir)
   except JaxganError as e:
     print(f"error: {e}", file=sys.stderr)

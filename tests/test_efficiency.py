@@ -63,3 +63,4 @@ def test_benchmark_suite_runs_each_case_in_its_own_process(monkeypatch, capsys):
   assert [r["case"] for r in results] == ["tiny_ring8"]
   assert results[0]["timed_steps"] == 2 and results[0]["steps_per_sec"] > 0
   assert results[0]["overrides"]["model.g_width"] == "8"
+  assert results[0]["host_allocator"] in ("glibc-reuse", "system", "preloaded", "unsupported")
