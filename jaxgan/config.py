@@ -55,6 +55,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.model.g_width = 64          # DCGAN: channels of G's last hidden layer; MLP: hidden units
   c.model.d_width = 64          # DCGAN: channels of D's first layer; MLP: hidden units
   c.model.mlp_depth = 3         # hidden layers of the MLP generator/discriminator
+  c.model.mlp_g_batchnorm = False  # MLP G: BatchNorm before each ReLU (VEEGAN/PacGAN 2D grid)
+  c.model.mlp_d_maxout = 0      # MLP D: maxout units of this many pieces instead of LeakyReLU; 0: off
+  c.model.mlp_init_std = 0.0    # MLP G and D weights ~ N(0, std^2); 0: Flax's LeCun-normal default
   c.model.d_batchnorm = True    # BatchNorm in D's hidden layers (Radford et al. 2016)
   c.model.d_spectral_norm = False  # spectral normalization of D's weights (Miyato et al. 2018)
   c.model.pack = 1              # PacGAN: D judges packs of this many samples (Lin et al. 2018)
@@ -220,6 +223,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
+  if config.model.mlp_init_std < 0:
+    raise ConfigError(f"model.mlp_init_std must be >= 0 (0: Flax's default init), got {config.model.mlp_init_std}")
+  if config.model.mlp_d_maxout < 0 or config.model.mlp_d_maxout == 1:
+    raise ConfigError(f"model.mlp_d_maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, "
+                      f"got {config.model.mlp_d_maxout}")
   if config.loss.reg_every < 1:
     raise ConfigError(f"loss.reg_every must be >= 1 (1: every D update), got {config.loss.reg_every}")
   if config.train.unrolled_steps < 0:

@@ -13,7 +13,7 @@ from jaxgan.models import resnet
 from jaxgan.models.blocks import (ConditionalBatchNorm, MinibatchDiscrimination, MinibatchStdDev,
                                   SelfAttention, avg_pool2x, upsample2x)
 from jaxgan.models.conditioning import discriminator_head
-from jaxgan.models.mlp import MLPDiscriminator
+from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, maxout
 
 
 def _rand(shape, seed=0):
@@ -70,6 +70,32 @@ def test_unconditional_discriminator_keeps_its_parameter_names():
   d = MLPDiscriminator(width=4, depth=2)
   params = d.init(jax.random.PRNGKey(0), jnp.zeros((2, 2)), None, train=False)["params"]
   assert sorted(params) == ["Dense_0", "Dense_1", "Dense_2"]
+
+
+def test_maxout_discriminator_takes_the_largest_piece_per_unit():
+  x = _rand((3, 2))
+  d = MLPDiscriminator(width=4, depth=1, maxout=5)
+  params = d.init(jax.random.PRNGKey(0), x, None, train=False)["params"]
+  assert params["Dense_0"]["kernel"].shape == (2, 20)
+  pieces = (x @ params["Dense_0"]["kernel"] + params["Dense_0"]["bias"]).reshape(3, 4, 5)
+  hidden = pieces.max(-1)
+  expected = hidden @ params["Dense_1"]["kernel"][:, 0] + params["Dense_1"]["bias"][0]
+  np.testing.assert_allclose(d.apply({"params": params}, x, None, train=False), expected, rtol=1e-5)
+  np.testing.assert_array_equal(maxout(jnp.arange(6.0).reshape(1, 6), 3), [[2.0, 5.0]])
+
+
+def test_mlp_generator_batchnorm_normalises_each_hidden_layer():
+  z = _rand((16, 2))
+  g = MLPGenerator(width=8, depth=2, batchnorm=True, axis_name=None)
+  variables = g.init(jax.random.PRNGKey(0), z, None, train=False)
+  assert sorted(variables["batch_stats"]) == ["BatchNorm_0", "BatchNorm_1"]
+  assert "bias" not in variables["params"]["Dense_0"]  # BatchNorm's shift replaces it
+  _, hidden = g.apply(variables, z, None, train=True, mutable=["batch_stats", "intermediates"],
+                      capture_intermediates=lambda module, _: isinstance(module, nn.BatchNorm))
+  for name in ("BatchNorm_0", "BatchNorm_1"):
+    h = np.asarray(hidden["intermediates"][name]["__call__"][0])
+    np.testing.assert_allclose(h.mean(0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(h.std(0), 1.0, rtol=1e-2)
 
 
 def test_self_attention_is_identity_at_init_and_matches_the_formula():

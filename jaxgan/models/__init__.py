@@ -77,7 +77,8 @@ def _dcgan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   check_attention_res(cfg.attention_res, feature_sizes(resolution)[1:-1], "DCGAN discriminator")
   return DCGANDiscriminator(resolution=resolution, width=cfg.d_width, use_batchnorm=cfg.d_batchnorm,
                             spectral_norm=cfg.d_spectral_norm, attention_res=cfg.attention_res,
-                            minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
+                            minibatch=cfg.d_minibatch, maxout=cfg.mlp_d_maxout, init_std=cfg.mlp_init_std,
+                          **_conditioning(cfg, spec, "d"))
 
 
 @GENERATORS.register("resnet")
@@ -103,7 +104,8 @@ def _resnet_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
 def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   _require_kind("mlp", spec, "points")
   _no_attention(cfg, "mlp")
-  return MLPGenerator(out_dim=spec.shape[0], width=cfg.g_width, depth=cfg.mlp_depth,
+  return MLPGenerator(out_dim=spec.shape[0], width=cfg.g_width, depth=cfg.mlp_depth, batchnorm=cfg.mlp_g_batchnorm,
+                      init_std=cfg.mlp_init_std,
                       **_conditioning(cfg, spec, "g"))
 
 
@@ -112,7 +114,8 @@ def _mlp_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   _require_kind("mlp", spec, "points")
   _no_attention(cfg, "mlp")
   return MLPDiscriminator(width=cfg.d_width, depth=cfg.mlp_depth, spectral_norm=cfg.d_spectral_norm,
-                          minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
+                          minibatch=cfg.d_minibatch, maxout=cfg.mlp_d_maxout, init_std=cfg.mlp_init_std,
+                          **_conditioning(cfg, spec, "d"))
 
 
 def build_generator(model_config: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:

@@ -1,41 +1,68 @@
-"""Fully connected generator and discriminator for 2D toy data (ring8, grid25)."""
+"""Fully connected generator and discriminator for 2D toy data (ring8, grid25).
+
+Options for the 2D-grid setup of Srivastava et al. 2017 (VEEGAN) and Lin et al. 2018
+(PacGAN): BatchNorm before each ReLU of G (``batchnorm``) and maxout units in D
+(``maxout`` pieces; Goodfellow et al. 2013, "Maxout Networks", arXiv:1302.4389), and weights
+drawn from N(0, ``init_std``^2) as there (0: Flax's LeCun-normal default).
+"""
 
 from __future__ import annotations
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from jaxgan.models import conditioning
-from jaxgan.models.layers import leaky_relu, spectral
+from jaxgan.models.layers import batch_norm, leaky_relu, spectral
+
+
+def dense(features: int, init_std: float, **kwargs) -> nn.Dense:
+  """``nn.Dense`` with N(0, init_std^2) weights, or Flax's default init if ``init_std`` is 0."""
+  if init_std > 0:
+    kwargs["kernel_init"] = nn.initializers.normal(init_std)
+  return nn.Dense(features, **kwargs)
+
+
+def maxout(x: jax.Array, pieces: int) -> jax.Array:
+  """``[B, units * pieces] -> [B, units]``: the largest of each unit's ``pieces`` linear pieces."""
+  return jnp.max(x.reshape(x.shape[:-1] + (x.shape[-1] // pieces, pieces)), axis=-1)
 
 
 class MLPGenerator(nn.Module):
   """``z [B, latent], labels [B] | None -> points [B, out_dim]``: ``depth`` ReLU layers of
-  ``width`` units, linear output. Conditioning: ``'none'`` or ``'embed'`` (no BatchNorm)."""
+  ``width`` units (each with BatchNorm before the ReLU if ``batchnorm``; statistics averaged
+  over ``axis_name``), linear output. Conditioning: ``'none'`` or ``'embed'``."""
   out_dim: int = 2
   width: int = 128
   depth: int = 3
   conditioning: str = "none"
   num_classes: int = 0
+  batchnorm: bool = False
+  axis_name: str | None = "batch"
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = True) -> jax.Array:
     x = conditioning.condition_latent(z, labels, conditioning.G_CONDITIONING.get(self.conditioning),
                                       self.num_classes)
     for _ in range(self.depth):
-      x = nn.relu(nn.Dense(self.width)(x))
-    return nn.Dense(self.out_dim)(x)
+      x = dense(self.width, self.init_std, use_bias=not self.batchnorm)(x)
+      x = nn.relu(batch_norm(train, self.axis_name)(x) if self.batchnorm else x)
+    return dense(self.out_dim, self.init_std)(x)
 
 
 class MLPDiscriminator(nn.Module):
-  """``points [B, d], labels [B] | None -> logits [B]``: ``depth`` LeakyReLU(0.2) layers of
-  ``width`` units, then :func:`jaxgan.models.conditioning.discriminator_head`."""
+  """``points [B, d], labels [B] | None -> logits [B]``: ``depth`` layers of ``width`` units,
+  LeakyReLU(0.2) or, if ``maxout`` > 0, maxout units of that many linear pieces; then
+  :func:`jaxgan.models.conditioning.discriminator_head`."""
   width: int = 128
   depth: int = 3
   spectral_norm: bool = False
   conditioning: str = "none"
   num_classes: int = 0
   minibatch: str = "none"
+  maxout: int = 0
+  init_std: float = 0.0
 
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = True):
@@ -43,7 +70,10 @@ class MLPDiscriminator(nn.Module):
     x = conditioning.condition_input(x, labels, conditioning.D_CONDITIONING.get(self.conditioning),
                                      self.num_classes)
     for _ in range(self.depth):
-      x = leaky_relu(sn(nn.Dense(self.width))(x))
+      if self.maxout:
+        x = maxout(sn(dense(self.width * self.maxout, self.init_std))(x), self.maxout)
+      else:
+        x = leaky_relu(sn(dense(self.width, self.init_std))(x))
     return conditioning.discriminator_head(
         x, labels, train, conditioning=self.conditioning, num_classes=self.num_classes,
         minibatch=self.minibatch, spectral_norm=self.spectral_norm)
