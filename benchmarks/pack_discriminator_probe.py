@@ -1,9 +1,11 @@
 """How well can an MLP discriminator tell ``grid25`` points from noise, alone or in packs?
 
-    python benchmarks/pack_discriminator_probe.py [--pack 4] [--maxout 5] [--steps 4000]
+    python benchmarks/pack_discriminator_probe.py [--pack 4] [--maxout 5] [--steps 4000] [--lr 1e-4]
+        [--init_std 0]
 
 Trains only jaxgan's MLP discriminator (3 layers of 200 units; maxout units of ``--maxout``
-pieces, 0 for LeakyReLU) with Adam(1e-4, beta1 0.8) and the standard GAN discriminator loss
+pieces, 0 for LeakyReLU; weights N(0, ``--init_std``^2), 0 for Flax's default) with
+Adam(``--lr``, beta1 0.8) and the standard GAN discriminator loss
 to separate real ``grid25`` points (25 Gaussians, std 0.05) from uniform noise on
 [-4.5, 4.5]^2, both packed ``--pack`` at a time as PacGAN's D sees them
 (:func:`jaxgan.state.pack_samples`), 100 packs per step. Prints the loss every 1,000
@@ -30,12 +32,14 @@ def main() -> None:
   parser.add_argument("--maxout", type=int, default=5)
   parser.add_argument("--steps", type=int, default=4000)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--lr", type=float, default=1e-4)
+  parser.add_argument("--init_std", type=float, default=0.0)
   args = parser.parse_args()
   centers = jnp.asarray(grid25_centers(), jnp.float32)
-  d = MLPDiscriminator(width=200, depth=3, maxout=args.maxout)
+  d = MLPDiscriminator(width=200, depth=3, maxout=args.maxout, init_std=args.init_std)
   key = jax.random.PRNGKey(args.seed)
   params = d.init(key, jnp.zeros((2, 2 * args.pack)), None, train=False)["params"]
-  tx = optax.adam(1e-4, b1=0.8)
+  tx = optax.adam(args.lr, b1=0.8)
   opt = tx.init(params)
   n = 100 * args.pack
 
