@@ -223,6 +223,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
+  m = config.model
+  for key, value, module in (("mlp_g_batchnorm", m.mlp_g_batchnorm, m.generator),
+                             ("mlp_d_maxout", m.mlp_d_maxout, m.discriminator),
+                             ("mlp_init_std", m.mlp_init_std, "mlp" if "mlp" in (m.generator, m.discriminator) else m.generator)):
+    if value and module != "mlp":
+      raise ConfigError(f"model.{key}={value!r} applies to the 'mlp' networks only, and this config uses "
+                        f"'{module}'; leave it at its default or use model.generator/discriminator='mlp'.")
   if config.model.mlp_init_std < 0:
     raise ConfigError(f"model.mlp_init_std must be >= 0 (0: Flax's default init), got {config.model.mlp_init_std}")
   if config.model.mlp_d_maxout < 0 or config.model.mlp_d_maxout == 1:

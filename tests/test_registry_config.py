@@ -70,6 +70,15 @@ def test_invalid_values_are_refused(key, value):
     config_lib.validate(c)
 
 
+@pytest.mark.parametrize("key,value", [("model.mlp_d_maxout", "5"), ("model.mlp_g_batchnorm", "true"),
+                                       ("model.mlp_init_std", "0.02")])
+def test_mlp_only_options_are_refused_for_other_networks(key, value):
+  c = config_lib.default_config()  # DCGAN G and D
+  config_lib.apply_overrides(c, {key: value})
+  with pytest.raises(ConfigError, match=f"{key.split('.')[1]}.*'mlp' networks only"):
+    config_lib.validate(c)
+
+
 def test_every_recipe_loads_and_round_trips_through_json():
   recipes = sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
   assert len(recipes) >= 4

@@ -77,8 +77,7 @@ def _dcgan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   check_attention_res(cfg.attention_res, feature_sizes(resolution)[1:-1], "DCGAN discriminator")
   return DCGANDiscriminator(resolution=resolution, width=cfg.d_width, use_batchnorm=cfg.d_batchnorm,
                             spectral_norm=cfg.d_spectral_norm, attention_res=cfg.attention_res,
-                            minibatch=cfg.d_minibatch, maxout=cfg.mlp_d_maxout, init_std=cfg.mlp_init_std,
-                          **_conditioning(cfg, spec, "d"))
+                            minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
 
 
 @GENERATORS.register("resnet")
