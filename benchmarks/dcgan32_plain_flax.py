@@ -31,10 +31,7 @@ import optax
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan import hostmem
-from jaxgan.benchmark import matmul_gflops
-from jaxgan.state import build_gan, create_state
-from jaxgan.step import PARALLEL, make_train_step, replicate, shard
-from jaxgan.train import select_devices
+from jaxgan.benchmark import build_step, matmul_gflops
 
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs",
                       "bench_dcgan32.py")
@@ -111,14 +108,8 @@ def plain_step_and_state(batch_size: int, seed: int = 0):
 
 def jaxgan_step_and_state(config):
   """jaxgan's step for ``config``, with its state and a constant batch on the device."""
-  devices = select_devices(config)
-  gan = build_gan(config, data_lib.spec(config.data))
-  t = config.train
-  source = data_lib.build(config.data, t.batch_size, config.seed)
-  batch = shard(data_lib.next_step_input(source, t.n_critic, len(devices), 1), devices)
-  state = replicate(jax.device_get(create_state(gan, config.seed)), devices)
-  step = PARALLEL.get(t.parallel)(make_train_step(gan, t.batch_size // len(devices)), devices)
-  return step, state, batch
+  setup = build_step(config)
+  return setup.step_fn, setup.state, setup.batch
 
 
 def time_steps(step, state, batch, steps: int):

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgan.data.toy import grid25_centers
+from jaxgan.data.toy import MixtureSource
 from jaxgan.models.mlp import MLPDiscriminator
 from jaxgan.state import pack_samples
 
@@ -35,19 +35,17 @@ def main() -> None:
   parser.add_argument("--lr", type=float, default=1e-4)
   parser.add_argument("--init_std", type=float, default=0.0)
   args = parser.parse_args()
-  centers = jnp.asarray(grid25_centers(), jnp.float32)
   d = MLPDiscriminator(width=200, depth=3, maxout=args.maxout, init_std=args.init_std)
   key = jax.random.PRNGKey(args.seed)
   params = d.init(key, jnp.zeros((2, 2 * args.pack)), None, train=False)["params"]
   tx = optax.adam(args.lr, b1=0.8)
   opt = tx.init(params)
   n = 100 * args.pack
+  real_points = MixtureSource("grid25", n, args.seed)  # the training stream of grid25
 
   @jax.jit
-  def step(params, opt, key):
-    k_mode, k_noise, k_fake = jax.random.split(key, 3)
-    real = centers[jax.random.randint(k_mode, (n,), 0, 25)] + 0.05 * jax.random.normal(k_noise, (n, 2))
-    fake = jax.random.uniform(k_fake, (n, 2), minval=-4.5, maxval=4.5)
+  def step(params, opt, real, key):
+    fake = jax.random.uniform(key, (n, 2), minval=-4.5, maxval=4.5)
 
     def loss(p):
       logits = lambda x: d.apply({"params": p}, pack_samples(x, args.pack), None, train=False)
@@ -59,7 +57,7 @@ def main() -> None:
 
   for i in range(args.steps + 1):
     key, sub = jax.random.split(key)
-    params, opt, value = step(params, opt, sub)
+    params, opt, value = step(params, opt, real_points.batch_at(i)["x"], sub)
     if i % 1000 == 0:
       print(f"pack {args.pack}, maxout {args.maxout}: step {i}, D loss {float(value):.3f} (chance 1.386)",
             flush=True)

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,7 +49,7 @@ from jaxgan import data as data_lib
 from jaxgan import hostmem
 from jaxgan.data.feed import DeviceFeed
 from jaxgan.errors import JaxganError
-from jaxgan.state import build_gan, create_state
+from jaxgan.state import GANState, build_gan, create_state
 from jaxgan.flops import count_flops
 from jaxgan.step import AXIS, PARALLEL, make_train_step, multi_step, replicate, shard
 from jaxgan.train import select_devices
@@ -75,8 +76,19 @@ def _xla_flops(compiled) -> float:
   return float((cost or {}).get("flops", 0.0))
 
 
-def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
-  """Times ``config``'s train step; see the module docstring for the fields."""
+class StepSetup(NamedTuple):
+  """``config``'s train step as the trainer builds it, ready to time."""
+  devices: list
+  spec: data_lib.DataSpec
+  source: data_lib.BatchSource
+  batch: dict               # one constant input on the devices, ``steps_per_dispatch`` steps' worth
+  state: GANState           # the initial state, replicated over ``devices``
+  per_device_step: Callable  # one train step on one device's shard
+  step_fn: Callable          # ``(state, batch) -> (state, metrics)`` over ``devices``
+
+
+def build_step(config) -> StepSetup:
+  """Builds ``config``'s step, initial state and a constant input, as the trainer would."""
   devices = select_devices(config)
   spec = data_lib.spec(config.data)
   gan = build_gan(config, spec)
@@ -87,6 +99,14 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
   state = replicate(jax.device_get(create_state(gan, config.seed)), devices)
   per_device_step = make_train_step(gan, t.batch_size // len(devices))
   step_fn = PARALLEL.get(t.parallel)(multi_step(per_device_step, k), devices)
+  return StepSetup(devices, spec, source, batch, state, per_device_step, step_fn)
+
+
+def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
+  """Times ``config``'s train step; see the module docstring for the fields."""
+  devices, spec, source, batch, state, per_device_step, step_fn = build_step(config)
+  t = config.train
+  k = t.steps_per_dispatch  # train steps per call
   first = lambda tree: jax.tree.map(lambda x: x[0], tree)
   one_step_batch = jax.tree.map(lambda x: x[:, 0], batch) if k > 1 else batch
   useful = len(devices) * count_flops(per_device_step, first(state), first(one_step_batch),

@@ -224,17 +224,16 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
   m = config.model
-  for key, value, module in (("mlp_g_batchnorm", m.mlp_g_batchnorm, m.generator),
-                             ("mlp_d_maxout", m.mlp_d_maxout, m.discriminator),
-                             ("mlp_init_std", m.mlp_init_std, "mlp" if "mlp" in (m.generator, m.discriminator) else m.generator)):
-    if value and module != "mlp":
-      raise ConfigError(f"model.{key}={value!r} applies to the 'mlp' networks only, and this config uses "
-                        f"'{module}'; leave it at its default or use model.generator/discriminator='mlp'.")
-  if config.model.mlp_init_std < 0:
-    raise ConfigError(f"model.mlp_init_std must be >= 0 (0: Flax's default init), got {config.model.mlp_init_std}")
-  if config.model.mlp_d_maxout < 0 or config.model.mlp_d_maxout == 1:
-    raise ConfigError(f"model.mlp_d_maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, "
-                      f"got {config.model.mlp_d_maxout}")
+  if m.mlp_init_std < 0:
+    raise ConfigError(f"model.mlp_init_std must be >= 0 (0: Flax's default init), got {m.mlp_init_std}")
+  if m.mlp_d_maxout < 0 or m.mlp_d_maxout == 1:
+    raise ConfigError(f"model.mlp_d_maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, got {m.mlp_d_maxout}")
+  mlp_g, mlp_d = m.generator == "mlp", m.discriminator == "mlp"
+  for key, applies in (("mlp_g_batchnorm", mlp_g), ("mlp_d_maxout", mlp_d), ("mlp_init_std", mlp_g or mlp_d)):
+    if m[key] and not applies:
+      raise ConfigError(f"model.{key}={m[key]!r} applies to the 'mlp' networks only, and this config uses "
+                        f"generator '{m.generator}' and discriminator '{m.discriminator}'; leave it at "
+                        f"its default or use model.generator/discriminator='mlp'.")
   if config.loss.reg_every < 1:
     raise ConfigError(f"loss.reg_every must be >= 1 (1: every D update), got {config.loss.reg_every}")
   if config.train.unrolled_steps < 0:

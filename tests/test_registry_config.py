@@ -62,7 +62,8 @@ def test_recipe_with_unknown_key_fails(tmp_path):
 
 @pytest.mark.parametrize("key,value", [("train.steps", "0"), ("train.batch_size", "-1"),
                                        ("train.g_lr", "0.0"), ("train.ema_decay", "1.0"),
-                                       ("model.mlp_d_maxout", "1"), ("model.mlp_d_maxout", "-2")])
+                                       ("model.mlp_d_maxout", "1"), ("model.mlp_d_maxout", "-2"),
+                                       ("model.mlp_init_std", "-0.1")])
 def test_invalid_values_are_refused(key, value):
   c = config_lib.default_config()
   config_lib.apply_overrides(c, {key: value})
