@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxgan.data.toy import MixtureSource
+from jaxgan.losses import minimax_d_loss
 from jaxgan.models.mlp import MLPDiscriminator
 from jaxgan.state import pack_samples
 
@@ -49,7 +50,7 @@ def main() -> None:
 
     def loss(p):
       logits = lambda x: d.apply({"params": p}, pack_samples(x, args.pack), None, train=False)
-      return jnp.mean(jax.nn.softplus(-logits(real))) + jnp.mean(jax.nn.softplus(logits(fake)))
+      return minimax_d_loss(logits(real), logits(fake))
 
     value, grads = jax.value_and_grad(loss)(params)
     updates, opt = tx.update(grads, opt, params)

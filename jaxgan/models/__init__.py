@@ -103,8 +103,8 @@ def _resnet_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
 def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   _require_kind("mlp", spec, "points")
   _no_attention(cfg, "mlp")
-  return MLPGenerator(out_dim=spec.shape[0], width=cfg.g_width, depth=cfg.mlp_depth, batchnorm=cfg.mlp_g_batchnorm,
-                      init_std=cfg.mlp_init_std,
+  return MLPGenerator(out_dim=spec.shape[0], width=cfg.g_width, depth=cfg.mlp_depth,
+                      batchnorm=cfg.mlp_g_batchnorm, init_std=cfg.mlp_init_std,
                       **_conditioning(cfg, spec, "g"))
 
 
