@@ -6,6 +6,9 @@ of a generator step several-fold for those layers. This counter walks the jaxpr 
 and counts 2 FLOPs per multiply-add of every ``dot_general`` and ``conv_general_dilated``,
 excluding products with the zeros that input (lhs) dilation inserts. Elementwise work is
 not counted: it is small next to the convolutions and matmuls of the models here.
+Equations whose results nothing uses are not counted either (XLA removes them): e.g. the
+weight gradient a ``custom_vjp`` backward rule computes for a kernel that is not being
+differentiated.
 """
 
 from __future__ import annotations
@@ -51,27 +54,57 @@ def _sub_jaxprs(value):
     yield value
 
 
-def jaxpr_flops(jaxpr) -> float:
+def _live(jaxpr, used_outputs: list[bool]) -> list[list[bool]]:
+  """Per equation of ``jaxpr``, which of its results are used (backward liveness)."""
+  used = {v for v, u in zip(jaxpr.outvars, used_outputs) if u and isinstance(v, jcore.Var)}
+  per_eqn = []
+  for eqn in reversed(jaxpr.eqns):
+    outs = [isinstance(v, jcore.Var) and v in used for v in eqn.outvars]
+    if eqn.effects:
+      outs = [True] * len(outs)
+    if any(outs):
+      used.update(v for v in eqn.invars if isinstance(v, jcore.Var))
+    per_eqn.append(outs)
+  return per_eqn[::-1]
+
+
+def _sub_used(eqn, sub, outs: list[bool]) -> list[bool]:
+  """Used outputs of a sub-jaxpr of ``eqn`` given the used results of ``eqn``: the same
+  when they correspond one to one (calls, custom rules, cond branches, scan's ys), all
+  otherwise (and always a scan's carries, which feed the next iteration)."""
+  if eqn.primitive.name == "scan":
+    carries = eqn.params["num_carry"]
+    return [True] * carries + outs[carries:]
+  if len(sub.outvars) == len(outs) and eqn.primitive.name != "while":
+    return outs
+  return [True] * len(sub.outvars)
+
+
+def jaxpr_flops(jaxpr, used_outputs: list[bool] | None = None) -> float:
   """Useful FLOPs of one evaluation of ``jaxpr`` (a ``Jaxpr`` or ``ClosedJaxpr``).
 
   Sub-jaxprs (jit, custom_vjp/jvp, shard_map, remat) are counted once; ``scan`` bodies
   ``length`` times; of a ``cond``'s branches (e.g. :func:`jax.lax.platform_dependent`)
-  the most expensive one, since exactly one runs.
+  the most expensive one, since exactly one runs. Only equations some used output
+  depends on count (``used_outputs``: which outputs of ``jaxpr`` are used; default all).
   """
   jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+  used_outputs = [True] * len(jaxpr.outvars) if used_outputs is None else list(used_outputs)
   total = 0.0
-  for eqn in jaxpr.eqns:
+  for eqn, outs in zip(jaxpr.eqns, _live(jaxpr, used_outputs)):
+    if not any(outs):
+      continue
     name = eqn.primitive.name
     if name in _COUNTERS:
       total += _COUNTERS[name](eqn)
       continue
     if name == "cond":
-      total += max(jaxpr_flops(b) for b in eqn.params["branches"])
+      total += max(jaxpr_flops(b, _sub_used(eqn, b.jaxpr, outs)) for b in eqn.params["branches"])
       continue
     repeat = eqn.params.get("length", 1) if name == "scan" else 1
     for value in eqn.params.values():
       for sub in _sub_jaxprs(value):
-        total += repeat * jaxpr_flops(sub)
+        total += repeat * jaxpr_flops(sub, _sub_used(eqn, sub, outs))
   return total
 
 

@@ -33,6 +33,19 @@ def test_gradients_cost_twice_the_forward_and_dead_code_is_not_traced():
   assert count_flops(grad, y, wt) == 3 * fwd
 
 
+def test_unused_results_of_custom_backward_rules_are_not_counted():
+  # conv2d's and conv_transpose's custom VJPs return the kernel gradient even when only
+  # the input gradient is taken; XLA drops it, and so must the count.
+  x = jnp.zeros((2, 8, 8, 6))
+  w = jnp.zeros((4, 4, 6, 5))
+  for fn in (layers.conv2d, layers.conv_transpose):
+    loss = lambda x, w: jnp.sum(fn(x, w, (2, 2), "SAME") ** 2)
+    fwd = count_flops(lambda x, w: fn(x, w, (2, 2), "SAME"), x, w)
+    assert count_flops(jax.grad(loss), x, w) == 2 * fwd
+    assert count_flops(jax.grad(loss, (0, 1)), x, w) == 3 * fwd
+  assert count_flops(lambda a: (a @ a, (a @ a) @ a)[0], jnp.zeros((4, 4))) == 2 * 4 ** 3
+
+
 def test_scan_multiplies_and_cond_takes_one_branch():
   a = jnp.zeros((4, 4))
   one = 2 * 4 ** 3

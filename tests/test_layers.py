@@ -16,6 +16,7 @@ CASES = list(itertools.product([1, 2], [3, 4], ["SAME", "VALID"], [5, 8]))
 PAIRS = {  # jaxgan's layer function -> the plain lax op it must equal
     "conv_transpose": (layers.conv_transpose, layers.plain_conv_transpose),
     "conv2d": (layers.conv2d, layers.plain_conv2d),
+    "phase_conv_transpose": (layers.phase_conv_transpose, layers.plain_conv_transpose),
 }
 
 
@@ -53,6 +54,41 @@ def test_gradients_match_under_pmap():
 
   np.testing.assert_allclose(per_device(layers.conv_transpose)(x)[0],
                              per_device(layers.plain_conv_transpose)(x)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_wide_layers_use_the_phases_on_cpu_and_stay_the_same_function():
+  # C_out >= PHASE_MIN_FEATURES: the forward is the per-phase matmuls (no input-dilated
+  # convolution in the lowered forward; narrower layers keep it), outputs and gradients unchanged.
+  c_out = layers.PHASE_MIN_FEATURES
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 3, 4, 6))
+  w = 0.1 * jax.random.normal(jax.random.PRNGKey(1), (4, 4, 6, c_out))
+  fwd = jax.jit(lambda x, w: layers.conv_transpose(x, w, (2, 2), "SAME"))
+  assert "lhs_dilate" not in fwd.lower(x, w).as_text()  # the lowered CPU module
+  narrow = jax.jit(lambda x, w: layers.conv_transpose(x, w[..., :8], (2, 2), "SAME"))
+  assert "lhs_dilate" in narrow.lower(x, w).as_text()
+  np.testing.assert_allclose(fwd(x, w), layers.plain_conv_transpose(x, w, (2, 2), "SAME"), rtol=1e-5, atol=1e-5)
+  grads = jax.jit(jax.grad(_loss(layers.conv_transpose, (2, 2), "SAME"), (0, 1)))(x, w)
+  ref = jax.jit(jax.grad(_loss(layers.plain_conv_transpose, (2, 2), "SAME"), (0, 1)))(x, w)
+  for g, r in zip(grads, ref):
+    np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
+
+
+def test_phase_padding_follows_jax_for_explicit_pads():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 4, 3))
+  w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 4))
+  for pads in (((1, 2), (2, 1)), ((0, 1), (1, 0))):
+    np.testing.assert_allclose(layers.phase_conv_transpose(x, w, (2, 2), pads),
+                               layers.plain_conv_transpose(x, w, (2, 2), pads), rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_weight_gradient_transposes_the_patches_once():
+  # patch_matmul's weight gradient: a materialised transpose, then a plain matmul; no
+  # dot contracting the patches' leading (batch x position) axis is left.
+  x = jnp.zeros((4, 16, 16, 8))
+  w = jnp.zeros((4, 4, 8, 16))
+  grad = jax.grad(lambda w: jnp.sum(layers.conv2d(x, w, (2, 2), "SAME") ** 2))
+  hlo = jax.jit(grad).lower(w).compile().as_text()
+  assert "lhs_contracting_dims={0}" not in hlo
 
 
 def test_module_equals_flax_conv_transpose():
