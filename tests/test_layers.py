@@ -73,22 +73,39 @@ def test_wide_layers_use_the_phases_on_cpu_and_stay_the_same_function():
     np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
 
 
-def test_phase_padding_follows_jax_for_explicit_pads():
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 4, 3))
+def test_phase_padding_and_gradient_padding_follow_jax_for_explicit_pads():
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 5, 4, 3))
   w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 4))
-  for pads in (((1, 2), (2, 1)), ((0, 1), (1, 0))):
+  for pads in (((1, 2), (2, 1)), ((0, 1), (1, 0)), ((2, 0), (0, 2))):
     np.testing.assert_allclose(layers.phase_conv_transpose(x, w, (2, 2), pads),
                                layers.plain_conv_transpose(x, w, (2, 2), pads), rtol=1e-5, atol=1e-5)
+    grads = jax.grad(_loss(layers.conv_transpose, (2, 2), pads), (0, 1))(x, w)
+    ref = jax.grad(_loss(layers.plain_conv_transpose, (2, 2), pads), (0, 1))(x, w)
+    for g, r in zip(grads, ref):
+      np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
 
 
-def test_conv2d_weight_gradient_transposes_the_patches_once():
-  # patch_matmul's weight gradient: a materialised transpose, then a plain matmul; no
-  # dot contracting the patches' leading (batch x position) axis is left.
-  x = jnp.zeros((4, 16, 16, 8))
-  w = jnp.zeros((4, 4, 8, 16))
-  grad = jax.grad(lambda w: jnp.sum(layers.conv2d(x, w, (2, 2), "SAME") ** 2))
-  hlo = jax.jit(grad).lower(w).compile().as_text()
-  assert "lhs_contracting_dims={0}" not in hlo
+def test_transposed_conv_gradients_on_cpu_are_matmuls_of_one_patch_matrix():
+  # The CPU backward is im2col on the output cotangent: no convolution (and so no
+  # input-dilated weight gradient) is left in the compiled gradient of a wide layer.
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 4, 4, 16))
+  w = 0.1 * jax.random.normal(jax.random.PRNGKey(1), (4, 4, 16, layers.PHASE_MIN_FEATURES))
+  grad = jax.jit(jax.grad(_loss(layers.conv_transpose, (2, 2), "SAME"), (0, 1)))
+  hlo = grad.lower(x, w).compile().as_text()
+  assert " convolution(" not in hlo and " dot(" in hlo
+
+
+@pytest.mark.parametrize("c_in,c_out", [(8, 16), (1, 32)])  # g^T @ patches / patches^T @ g
+def test_conv2d_weight_gradient_transposes_one_operand_first(c_in, c_out):
+  # patch_matmul's weight gradient: the smaller of patches [M, K] and g [M, N] is
+  # materialised transposed, then a plain matmul; no dot contracting the leading
+  # (batch x position) axis is left, and the result is still the gradient.
+  x = jax.random.normal(jax.random.PRNGKey(0), (4, 16, 16, c_in))
+  w = jax.random.normal(jax.random.PRNGKey(1), (4, 4, c_in, c_out))
+  grad = jax.jit(jax.grad(lambda w: jnp.sum(jnp.sin(layers.conv2d(x, w, (2, 2), "SAME")))))
+  assert "lhs_contracting_dims={0}" not in grad.lower(w).compile().as_text()
+  ref = jax.grad(lambda w: jnp.sum(jnp.sin(layers.plain_conv2d(x, w, (2, 2), "SAME"))))(w)
+  np.testing.assert_allclose(grad(w), ref, rtol=1e-5, atol=1e-5 * float(jnp.abs(ref).max()))
 
 
 def test_module_equals_flax_conv_transpose():
