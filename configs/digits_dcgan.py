@@ -19,7 +19,7 @@ seeds 1 / 2):
 
 Not better on this data: linear learning-rate decay (0.772), two time-scale rates G 1e-4 /
 D 4e-4 (0.750), the hinge loss without SN (0.745), batch 128 (0.767 at 1,500 steps).
-About two and a half minutes on a 2-core CPU.
+Under two minutes on a 2-core CPU.
 """
 
 from jaxgan.config import default_config
