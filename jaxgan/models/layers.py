@@ -77,12 +77,18 @@ def plain_conv_transpose(x: jax.Array, kernel: jax.Array, strides: tuple[int, in
 PHASE_MIN_FEATURES = 256  # output channels from which the CPU forward uses the phases
 
 
-@functools.lru_cache(maxsize=None)
 def transpose_padding(x_shape: tuple[int, ...], kernel_shape: tuple[int, ...], strides: tuple[int, int],
                       padding) -> tuple[tuple[int, int], ...]:
   """Spatial ``(lo, hi)`` padding of the input-dilated convolution that
   :func:`plain_conv_transpose` lowers to, read from its jaxpr (so JAX's own conventions
   for ``'SAME'``, ``'VALID'`` and explicit pads are followed, not restated)."""
+  return _transpose_padding(tuple(x_shape), tuple(kernel_shape), tuple(strides),
+                            padding if isinstance(padding, str) else tuple(map(tuple, padding)))
+
+
+@functools.lru_cache(maxsize=None)
+def _transpose_padding(x_shape, kernel_shape, strides, padding):
+  """:func:`transpose_padding` on hashable arguments, traced once per layer shape."""
   jaxpr = jax.make_jaxpr(lambda x, k: plain_conv_transpose(x, k, strides, padding))(
       jax.ShapeDtypeStruct(x_shape, jnp.float32), jax.ShapeDtypeStruct(kernel_shape, jnp.float32))
   (eqn,) = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "conv_general_dilated"]
@@ -119,8 +125,7 @@ def phase_conv_transpose(x: jax.Array, kernel: jax.Array, strides: tuple[int, in
   b, h, w, c_in = x.shape
   kh, kw, _, c_out = kernel.shape
   sh, sw = strides
-  pads = transpose_padding(tuple(x.shape), tuple(kernel.shape), tuple(strides),
-                           padding if isinstance(padding, str) else tuple(map(tuple, padding)))
+  pads = transpose_padding(x.shape, kernel.shape, strides, padding)
   out = [(n - 1) * s + 1 + lo + hi - k + 1 for n, s, k, (lo, hi) in zip((h, w), strides, (kh, kw), pads)]
   if out[0] % sh or out[1] % sw:
     return plain_conv_transpose(x, kernel, strides, padding)
@@ -172,8 +177,7 @@ def transpose_grad_padding(x_shape: tuple[int, ...], kernel_shape: tuple[int, ..
   correlation of ``g`` with the spatially flipped kernel, padded by ``k - 1 - lo`` below
   and by whatever makes its output ``x``'s size above (negative means cropped).
   """
-  pads = transpose_padding(tuple(x_shape), tuple(kernel_shape), tuple(strides),
-                           padding if isinstance(padding, str) else tuple(map(tuple, padding)))
+  pads = transpose_padding(x_shape, kernel_shape, strides, padding)
   out = []
   for n, n_out, k, s, (lo, _) in zip(x_shape[1:3], g_shape[1:3], kernel_shape[:2], strides, pads):
     below = k - 1 - lo
@@ -345,11 +349,11 @@ def _patch_matmul_fwd(patches, kmat):
 def _patch_matmul_bwd(residuals, g):
   patches, kmat = residuals
   dpatches = lax.dot_general(g, kmat, (((3,), (1,)), ((), ())))
-  if g.shape[-1] < patches.shape[-1]:  # transpose the smaller operand: dW^T = g^T @ patches
-    g_t = lax.optimization_barrier(g.reshape(-1, g.shape[-1]).T)  # [N, B*H*W]
-    return dpatches, lax.optimization_barrier(g_t @ patches.reshape(-1, patches.shape[-1])).T
-  flat_t = lax.optimization_barrier(patches.reshape(-1, patches.shape[-1]).T)  # [K, B*H*W]
-  return dpatches, flat_t @ g.reshape(-1, g.shape[-1])
+  flat_p = patches.reshape(-1, patches.shape[-1])  # [M, K]
+  flat_g = g.reshape(-1, g.shape[-1])  # [M, N]
+  if flat_g.shape[1] < flat_p.shape[1]:  # transpose the smaller operand: dW^T = g^T @ patches
+    return dpatches, lax.optimization_barrier(lax.optimization_barrier(flat_g.T) @ flat_p).T
+  return dpatches, lax.optimization_barrier(flat_p.T) @ flat_g
 
 
 patch_matmul.defvjp(_patch_matmul_fwd, _patch_matmul_bwd)
