@@ -51,7 +51,8 @@ from jaxgan.data.feed import DeviceFeed
 from jaxgan.errors import JaxganError
 from jaxgan.state import GANState, build_gan, create_state
 from jaxgan.flops import count_flops
-from jaxgan.step import AXIS, PARALLEL, make_train_step, multi_step, replicate, shard
+from jaxgan.parallel import AXIS, PARALLEL, multi_step, replicate, shard
+from jaxgan.step import make_train_step
 from jaxgan.train import select_devices
 
 

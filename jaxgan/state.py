@@ -15,7 +15,8 @@ import optax
 
 from jaxgan import augment, losses, models, regularizers
 from jaxgan.errors import ConfigError
-from jaxgan.data import DataSpec
+from jaxgan.latents import latents
+from jaxgan.spec import DataSpec
 from jaxgan.registry import Registry
 
 PyTree = Any
@@ -214,7 +215,7 @@ def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 50
   labels = sample_labels(gan, num, label)
   for start in range(0, num, chunk):
     rows = jnp.arange(start, min(start + chunk, num))
-    z = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (gan.latent_dim,)))(rows)
+    z = latents(key, gan.latent_dim, rows)
     yield np.asarray(gen(params, g_vars, z, None if labels is None else labels[start:start + chunk]))
 
 

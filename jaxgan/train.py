@@ -32,7 +32,8 @@ from jaxgan.errors import CheckpointError, ConfigError, JaxganError, NonFiniteEr
 from jaxgan.reporting import say
 from jaxgan.state import GANState, build_gan, create_state, generate_samples
 from jaxgan.run import CONFIG_FILE
-from jaxgan.step import PARALLEL, make_train_step, multi_step, replicate, shard, unreplicate
+from jaxgan.parallel import PARALLEL, multi_step, replicate, shard, unreplicate
+from jaxgan.step import make_train_step
 
 
 @dataclasses.dataclass

@@ -7,7 +7,8 @@ import pytest
 
 from jaxgan import data
 from jaxgan.state import build_gan, create_state
-from jaxgan.step import AXIS, PARALLEL, make_train_step, replicate, shard, unreplicate
+from jaxgan.parallel import AXIS, PARALLEL, replicate, shard, unreplicate
+from jaxgan.step import make_train_step
 
 from conftest import tiny_dcgan_config, toy_config
 

@@ -14,7 +14,8 @@ from jaxgan import data
 from jaxgan.errors import ConfigError
 from jaxgan.state import build_gan, create_state
 from jaxgan import sample
-from jaxgan.step import PARALLEL, make_train_step, replicate, shard, unreplicate
+from jaxgan.parallel import PARALLEL, replicate, shard, unreplicate
+from jaxgan.step import make_train_step
 from jaxgan.train import train_and_evaluate
 
 from conftest import tiny_dcgan_config, toy_config

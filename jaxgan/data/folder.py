@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from jaxgan.data import tfds_builders
-from jaxgan.data.source import DataSpec
+from jaxgan.spec import DataSpec
 from jaxgan.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")

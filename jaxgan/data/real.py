@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from jaxgan.data import images, tfds_builders
-from jaxgan.data.source import BatchSource, DataSpec
+from jaxgan.data.source import BatchSource
+from jaxgan.spec import DataSpec
 from jaxgan.errors import DataError
 
 NATIVE = {"mnist": (28, 1, 10), "fashion_mnist": (28, 1, 10),  # side, channels, classes

@@ -12,27 +12,12 @@ reads only those; the ``P`` shards of batch ``i`` concatenated are global batch 
 
 from __future__ import annotations
 
-import dataclasses
 import concurrent.futures
 from typing import Any
 
 import numpy as np
 
-
-@dataclasses.dataclass(frozen=True)
-class DataSpec:
-  """What a model needs to know about the data.
-
-  Attributes:
-    name: registry name of the data set.
-    shape: shape of one example, e.g. ``(16, 16, 1)`` for images or ``(2,)`` for points.
-    num_classes: number of label values (0 when unlabelled).
-    kind: ``'image'`` (values in [-1, 1]) or ``'points'`` (2D coordinates).
-  """
-  name: str
-  shape: tuple[int, ...]
-  num_classes: int
-  kind: str
+from jaxgan.spec import DataSpec
 
 
 class BatchSource:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxgan.data.source import BatchSource, DataSpec
+from jaxgan.data.source import BatchSource
+from jaxgan.spec import DataSpec
 
 
 def ring8_centers() -> np.ndarray:

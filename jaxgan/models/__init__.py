@@ -15,7 +15,7 @@ import flax.linen as nn
 import ml_collections
 
 from jaxgan.errors import ConfigError
-from jaxgan.data import DataSpec
+from jaxgan.spec import DataSpec
 from jaxgan.models import conditioning, resnet
 from jaxgan.models.blocks import MINIBATCH, check_attention_res
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, base_and_depth, feature_sizes

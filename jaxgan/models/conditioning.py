@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan.data import DataSpec
+from jaxgan.spec import DataSpec
 from jaxgan.errors import ConfigError
 from jaxgan.models.blocks import apply_minibatch
 from jaxgan.models.layers import spectral
