@@ -31,7 +31,8 @@ import optax
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan import hostmem
-from jaxgan.benchmark import build_step, matmul_gflops
+from jaxgan.run import build_step
+from jaxgan.speed import matmul_gflops
 
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs",
                       "bench_dcgan32.py")

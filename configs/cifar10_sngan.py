@@ -20,7 +20,6 @@ def get_config():
   config.model.latent_dim = 128
   config.model.g_width = 256
   config.model.d_width = 128
-  config.model.d_batchnorm = False
   config.model.d_spectral_norm = True
   config.loss.name = "hinge"
   config.train.steps = 50000

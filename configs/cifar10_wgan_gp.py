@@ -16,7 +16,7 @@ def get_config():
   config.loss.name = "wasserstein"
   config.loss.regularizer = "gradient_penalty"
   config.loss.reg_weight = 10.0
-  config.model.d_batchnorm = False
+  config.model.dcgan.use_batchnorm = False
   config.train.n_critic = 5
   config.train.g_lr = 1e-4
   config.train.d_lr = 3e-4

@@ -33,7 +33,7 @@ def get_config():
   config.model.discriminator = "dcgan"
   config.model.g_width = 64
   config.model.d_width = 64
-  config.model.d_batchnorm = False
+  config.model.dcgan.use_batchnorm = False
   config.model.d_spectral_norm = True
   config.loss.name = "hinge"
   config.train.steps = 4000

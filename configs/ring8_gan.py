@@ -16,7 +16,7 @@ def get_config():
   config.model.latent_dim = 64
   config.model.g_width = 128
   config.model.d_width = 128
-  config.model.mlp_depth = 3
+  config.model.mlp.depth = 3
   config.train.steps = 10000
   config.train.batch_size = 256
   config.train.g_lr = 1e-3

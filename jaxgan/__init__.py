@@ -1,14 +1,22 @@
 """jaxgan: a functional GAN library and trainer in JAX/Flax.
 
-The public pieces are small and composable:
+The public pieces are small and composable, in layers (each imports only those below):
 
-* :mod:`jaxgan.losses` -- GAN objectives picked by name.
-* :mod:`jaxgan.models` -- generators and discriminators (Flax Linen) picked by name, with
-  class conditioning, self-attention and minibatch layers as options.
-* :mod:`jaxgan.regularizers`, :mod:`jaxgan.augment` -- D penalties and DiffAugment.
-* :mod:`jaxgan.data` -- deterministic, checkpointable batch sources.
-* :mod:`jaxgan.state` / :mod:`jaxgan.step` -- the state pytree and the one pure train step.
-* :mod:`jaxgan.train`, :mod:`jaxgan.sample`, :mod:`jaxgan.benchmark` -- command-line entry points.
+* base -- :mod:`jaxgan.spec` (shared types), :mod:`jaxgan.parallel` (devices, pmap /
+  shard_map), :mod:`jaxgan.workdir` (the workdir layout), :mod:`jaxgan.method` (the seam
+  for model families), :mod:`jaxgan.registry`, :mod:`jaxgan.errors`.
+* parts -- :mod:`jaxgan.losses`, :mod:`jaxgan.regularizers`, :mod:`jaxgan.augment`;
+  :mod:`jaxgan.models` (generators and discriminators picked by name, each with its own
+  options); :mod:`jaxgan.data` (deterministic, checkpointable batch sources, each data set
+  with its facts); :mod:`jaxgan.metrics` (extractors, statistics); checkpoints, reporting.
+* library -- :mod:`jaxgan.config` (the schema), the GAN family (:mod:`jaxgan.state`,
+  :mod:`jaxgan.step`, :mod:`jaxgan.gan`, registered in :mod:`jaxgan.methods`), run
+  assembly (:mod:`jaxgan.run`), the loop (:mod:`jaxgan.trainer`), metrics
+  (:mod:`jaxgan.metrics.evaluators`), sampling (:mod:`jaxgan.sampling`) and speed
+  (:mod:`jaxgan.speed`).
+* commands -- :mod:`jaxgan.train`, :mod:`jaxgan.sample`, :mod:`jaxgan.evaluate`,
+  :mod:`jaxgan.benchmark`, :mod:`jaxgan.classifier`, ``jaxgan.data`` and
+  :mod:`jaxgan.weights`: flags plus one library call each (:mod:`jaxgan.cli`).
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """Orbax checkpoints of the whole training state plus the data iterator position.
 
-A checkpoint step directory holds two items: ``state`` (the :class:`~jaxgan.state.GANState`
-pytree: parameters, optimizer states, EMA, BatchNorm statistics, step, PRNG key) and
+A checkpoint step directory holds two items: ``state`` (the method's state
+pytree, e.g. a :class:`~jaxgan.state.GANState`: parameters, optimizer states, EMA, BatchNorm statistics, step, PRNG key) and
 ``data`` (the batch source's JSON state). Orbax writes each step to a temporary directory
 and renames it when complete, so a run killed mid-save never leaves a partial checkpoint
 that looks complete. A checkpoint that is complete but unreadable (corrupted on disk) is
@@ -17,7 +17,6 @@ from typing import Any, Callable
 import orbax.checkpoint as ocp
 
 from jaxgan.errors import CheckpointError
-from jaxgan.state import GANState
 
 # Orbax logs every save at INFO through absl; keep the user's terminal for jaxgan's output.
 logging.getLogger("absl").setLevel(logging.WARNING)
@@ -40,14 +39,14 @@ class Checkpointer:
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
 
-  def save(self, step: int, state: GANState, data_state: dict[str, Any]) -> None:
+  def save(self, step: int, state: Any, data_state: dict[str, Any]) -> None:
     """Writes ``state`` (host arrays) and ``data_state`` as checkpoint ``step``, synchronously."""
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), data=ocp.args.JsonSave(data_state)), force=True)
     self._manager.wait_until_finished()
 
-  def restore(self, template: GANState, step: int | None = None
-              ) -> tuple[GANState, dict[str, Any], int] | None:
+  def restore(self, template: Any, step: int | None = None
+              ) -> tuple[Any, dict[str, Any], int] | None:
     """Newest readable checkpoint as ``(state, data_state, step)``, or ``None`` if there is none.
 
     Args:

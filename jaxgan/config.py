@@ -16,21 +16,32 @@ from typing import Any, Iterable
 
 import ml_collections
 
+from jaxgan import data, hostmem, models
 from jaxgan.errors import ConfigError
-from jaxgan import hostmem
 
 # Keys whose change makes an existing workdir's checkpoints unusable (parameter shapes,
 # data the parameters were fit to). Everything else (steps, learning rates, logging) may
 # change between a run and its resume.
-STRUCTURAL_PREFIXES = ("model.", "data.name", "data.resolution", "data.channels")
+STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data.channels")
 # Keys where only part of the value is structural: EMA on or off adds or removes a
 # parameter copy from the state, whatever the decay.
 STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
+# Keys of earlier versions and where they live now. Workdirs written before a rename are
+# read with their keys moved (their checkpoints resume unchanged); a renamed key given on
+# the command line or in a recipe is refused naming its new place.
+RENAMED_KEYS = {
+    "model.mlp_depth": "model.mlp.depth",
+    "model.mlp_g_batchnorm": "model.mlp.batchnorm",
+    "model.mlp_d_maxout": "model.mlp.maxout",
+    "model.mlp_init_std": "model.mlp.init_std",
+    "model.d_batchnorm": "model.dcgan.use_batchnorm",
+}
 
 
 def default_config() -> ml_collections.ConfigDict:
   """The full schema with jaxgan's defaults: DCGAN on the embedded ``digits`` data at 16x16."""
   c = ml_collections.ConfigDict()
+  c.method = "gan"              # model family, see jaxgan.methods.METHODS
   c.seed = 0
   c.dtype = "float32"           # G and D arithmetic: float32, or bfloat16 (mixed precision)
 
@@ -54,11 +65,6 @@ def default_config() -> ml_collections.ConfigDict:
   c.model.latent_dim = 100
   c.model.g_width = 64          # DCGAN: channels of G's last hidden layer; MLP: hidden units
   c.model.d_width = 64          # DCGAN: channels of D's first layer; MLP: hidden units
-  c.model.mlp_depth = 3         # hidden layers of the MLP generator/discriminator
-  c.model.mlp_g_batchnorm = False  # MLP G: BatchNorm before each ReLU (VEEGAN/PacGAN 2D grid)
-  c.model.mlp_d_maxout = 0      # MLP D: maxout units of this many pieces instead of LeakyReLU; 0: off
-  c.model.mlp_init_std = 0.0    # MLP G and D weights ~ N(0, std^2); 0: Flax's LeCun-normal default
-  c.model.d_batchnorm = True    # BatchNorm in D's hidden layers (Radford et al. 2016)
   c.model.d_spectral_norm = False  # spectral normalization of D's weights (Miyato et al. 2018)
   c.model.pack = 1              # PacGAN: D judges packs of this many samples (Lin et al. 2018)
   c.model.g_spectral_norm = False  # spectral normalization of G's weights too (SAGAN)
@@ -66,6 +72,10 @@ def default_config() -> ml_collections.ConfigDict:
   c.model.d_conditioning = "none"  # class-conditional D: none, concat, projection, acgan
   c.model.attention_res = 0     # SAGAN self-attention on the feature maps of this size; 0: none
   c.model.d_minibatch = "none"  # layer before D's logit: none, stddev, discrimination
+  # Each architecture's own options, with the module's defaults (jaxgan.models.Network):
+  # model.mlp.{depth, batchnorm, maxout, init_std}, model.dcgan.use_batchnorm, ...
+  for section, options in models.option_sections().items():
+    c.model[section] = ml_collections.ConfigDict(options)
 
   c.loss = ml_collections.ConfigDict()
   c.loss.name = "non_saturating"    # see jaxgan.losses.LOSSES
@@ -136,6 +146,8 @@ def flatten(config: ml_collections.ConfigDict | dict, prefix: str = "") -> dict[
 
 
 def _unknown_key_error(key: str, valid: Iterable[str], where: str) -> ConfigError:
+  if key in RENAMED_KEYS:
+    return ConfigError(f"Config key {key!r} {where} was renamed: it is {RENAMED_KEYS[key]!r} now.")
   valid = sorted(valid)
   close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
   hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -223,17 +235,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
       raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
-  m = config.model
-  if m.mlp_init_std < 0:
-    raise ConfigError(f"model.mlp_init_std must be >= 0 (0: Flax's default init), got {m.mlp_init_std}")
-  if m.mlp_d_maxout < 0 or m.mlp_d_maxout == 1:
-    raise ConfigError(f"model.mlp_d_maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, got {m.mlp_d_maxout}")
-  mlp_g, mlp_d = m.generator == "mlp", m.discriminator == "mlp"
-  for key, applies in (("mlp_g_batchnorm", mlp_g), ("mlp_d_maxout", mlp_d), ("mlp_init_std", mlp_g or mlp_d)):
-    if m[key] and not applies:
-      raise ConfigError(f"model.{key}={m[key]!r} applies to the 'mlp' networks only, and this config uses "
-                        f"generator '{m.generator}' and discriminator '{m.discriminator}'; leave it at "
-                        f"its default or use model.generator/discriminator='mlp'.")
+  models.check_options(config.model)  # the architectures' own options (config.model.<section>)
   if config.loss.reg_every < 1:
     raise ConfigError(f"loss.reg_every must be >= 1 (1: every D update), got {config.loss.reg_every}")
   if config.train.unrolled_steps < 0:
@@ -261,6 +263,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for key in ("every", "keep"):
     if config.checkpoint[key] < 1:
       raise ConfigError(f"checkpoint.{key} must be >= 1, got {config.checkpoint[key]}")
+  data.DATASETS.get(config.data.name)  # unknown names fail here, listing the valid ones
   if config.data.source not in ("jaxgan", "tfds_catalog"):
     raise ConfigError(f"data.source must be 'jaxgan' or 'tfds_catalog', got {config.data.source!r}")
   if config.data.prefetch < 0:
@@ -300,6 +303,23 @@ def parse_cli_overrides(argv: list[str]) -> tuple[list[str], dict[str, str]]:
   return rest, overrides
 
 
+def for_dataset(name: str, overrides: dict[str, str] | None = None, manual_dir: str = "",
+                data_dir: str = "") -> ml_collections.ConfigDict:
+  """The default config with ``data.name = name`` at the data set's native resolution
+  and channels (as its registry entry declares), then ``overrides``."""
+  config = default_config()
+  config.data.name = name
+  native = data.DATASETS.get(name).native
+  if native is not None:
+    config.data.resolution, config.data.channels = native
+  apply_overrides(config, overrides or {})
+  if manual_dir:
+    config.data.manual_dir = manual_dir
+  if data_dir:
+    config.data.data_dir = data_dir
+  return config
+
+
 def to_json(config: ml_collections.ConfigDict) -> str:
   return json.dumps(config.to_dict(), indent=2, sort_keys=True, default=list)
 
@@ -307,7 +327,7 @@ def to_json(config: ml_collections.ConfigDict) -> str:
 def from_json(text: str) -> ml_collections.ConfigDict:
   """Rebuilds a config saved in a workdir on top of the current schema."""
   config = default_config()
-  saved = json.loads(text)
+  saved = migrate(json.loads(text))
   check_keys(ml_collections.ConfigDict(saved), where="in the workdir's config.json")
   overrides = flatten(saved)
   with config.unlocked():
@@ -321,11 +341,41 @@ def from_json(text: str) -> ml_collections.ConfigDict:
   return config
 
 
+def migrate(saved: dict) -> dict:
+  """A config dict of an earlier version with its renamed keys (:data:`RENAMED_KEYS`) moved."""
+  flat = flatten(saved)
+  for old, new in RENAMED_KEYS.items():
+    if old in flat:
+      flat[new] = flat.pop(old)
+  if "model.generator" in flat and "model.discriminator" in flat:
+    # Values of architectures the run does not use had no effect (they were flat keys
+    # once, set by recipes for any network); they fall back to the defaults.
+    unused = tuple(f"model.{s}." for s in _unused_sections(flat))
+    flat = {k: v for k, v in flat.items() if not k.startswith(unused)}
+  out: dict = {}
+  for key, value in flat.items():
+    *parents, leaf = key.split(".")
+    node = out
+    for p in parents:
+      node = node.setdefault(p, {})
+    node[leaf] = value
+  return out
+
+
+def _unused_sections(config: dict[str, Any]) -> set[str]:
+  """``model.<section>`` sub-sections that neither of the config's networks reads."""
+  used = {models.GENERATORS.get(config["model.generator"]).section,
+          models.DISCRIMINATORS.get(config["model.discriminator"]).section}
+  return set(models.option_sections()) - used
+
+
 def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.ConfigDict) -> list[str]:
   """Dotted keys that differ between two configs and make checkpoints incompatible."""
   a, b = flatten(old), flatten(new)
+  # Options of an architecture that neither run uses do not shape any parameter.
+  unused = {f"model.{s}." for s in _unused_sections(a) & _unused_sections(b)}
   diffs = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
-           if k.startswith(STRUCTURAL_PREFIXES) and a.get(k) != b.get(k)]
+           if k.startswith(STRUCTURAL_PREFIXES) and not k.startswith(tuple(unused)) and a.get(k) != b.get(k)]
   for key, view in STRUCTURAL_VIEWS.items():
     if view(a[key]) != view(b[key]):
       diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} (EMA {view(a[key])} -> {view(b[key])})")

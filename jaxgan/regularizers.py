@@ -6,7 +6,7 @@ flows into them), the real and fake batches ``[B, *shape]`` and a per-device PRN
 step adds ``reg_weight * penalty`` to the discriminator loss.
 
 Gradient penalties treat examples independently: a discriminator with BatchNorm couples
-them, so these regularizers require ``model.d_batchnorm=False`` (checked at build time).
+them, so these regularizers require a discriminator without BatchNorm (``model.dcgan.use_batchnorm=False``) (checked at build time).
 """
 
 from __future__ import annotations

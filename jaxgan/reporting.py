@@ -76,16 +76,15 @@ class Reporter:
   """Progress bar, JSON-lines metrics and TensorBoard scalars for one training run
   (``write=False``: none of them, for the other processes of a multi-process run)."""
 
-  def __init__(self, workdir: str, start_step: int, total_steps: int, progress: bool = True,
-               tensorboard: bool = True, write: bool = True):
-    self.workdir = workdir
-    self.metrics_path = os.path.join(workdir, "metrics.jsonl")
+  def __init__(self, metrics_path: str, tensorboard_dir: str, start_step: int, total_steps: int,
+               progress: bool = True, tensorboard: bool = True, write: bool = True):
+    self.metrics_path = metrics_path
     self._jsonl = open(self.metrics_path, "a") if write else None
     progress = progress and write
     self._tb = None
     if tensorboard and write:
-      from tensorboardX import SummaryWriter
-      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+      from tensorboardX import SummaryWriter  # third-party, imported where used (slow to import)
+      self._tb = SummaryWriter(tensorboard_dir)
     self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True,
                      disable=not progress, mininterval=1.0, desc="train")
     self._last_time, self._last_step = time.perf_counter(), start_step
@@ -118,10 +117,10 @@ class Reporter:
       self._tb.close()
 
 
-def save_samples_picture(path: str, samples: np.ndarray, spec, seed: int = 0, title: str = "") -> str:
-  """An image grid for image data; a scatter against real points for 2D data."""
-  if spec.kind == "points":
-    from jaxgan.data import toy
-    real, _ = toy.sample_mixture(spec.name, SCATTER_POINTS, seed)
-    return save_scatter(path, real, samples, title)
+def save_samples_picture(path: str, samples: np.ndarray, real_points: np.ndarray | None = None,
+                         title: str = "") -> str:
+  """An image grid of ``samples [N, H, W, C]``; for 2D data (``real_points [M, 2]`` given,
+  see :func:`jaxgan.data.reference_points`) a scatter of ``samples [N, 2]`` against them."""
+  if real_points is not None:
+    return save_scatter(path, real_points, samples, title)
   return save_image_grid(path, samples)

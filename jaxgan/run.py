@@ -1,59 +1,215 @@
-"""Reopening a trained run from its workdir (config + newest checkpoint), for sampling and evaluation."""
+"""Run assembly, written once: config -> data spec -> method and model -> state (fresh or
+restored) -> parallel step -> device feed.
+
+Training (:mod:`jaxgan.trainer`), the benchmark (:mod:`jaxgan.speed`), sampling and
+evaluation (:func:`load_run`), the notebooks and the tests all assemble runs through
+these functions, so a run is built the same way wherever it is used.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any, Callable, Iterator, NamedTuple
 
 import jax
 import ml_collections
+import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
+from jaxgan import distributed, parallel
 from jaxgan.checkpoint import Checkpointer
-from jaxgan.errors import CheckpointError, WorkdirError
-from jaxgan.state import GAN, GANState, build_gan, create_state
+from jaxgan.data.feed import DeviceFeed
+from jaxgan.errors import CheckpointError, ConfigError, WorkdirError
+from jaxgan.method import Method
+from jaxgan.methods import METHODS
+from jaxgan.spec import DataSpec
+from jaxgan.workdir import Workdir
 
-CONFIG_FILE = "config.json"
 
-
-@dataclasses.dataclass
-class Run:
+class Model(NamedTuple):
+  """A config's method, data spec and static model (for GANs a :class:`jaxgan.state.GAN`)."""
   config: ml_collections.ConfigDict
-  gan: GAN
-  state: GANState  # host arrays
-  step: int
+  method: Method
+  spec: DataSpec
+  model: Any
+
+
+def build_model(config: ml_collections.ConfigDict) -> Model:
+  """The method named ``config.method`` and its model for ``config.data`` (no data read);
+  fails on bad model, loss or data choices before anything touches a workdir."""
+  method = METHODS.get(config.method)
+  spec = data_lib.spec(config.data)
+  return Model(config, method, spec, method.build(config, spec))
+
+
+def fresh_state(model: Model) -> Any:
+  """The initial state from ``config.seed``, as host arrays."""
+  return jax.device_get(model.method.init_state(model.model, model.config.seed))
+
+
+def select_devices(config: ml_collections.ConfigDict) -> list[jax.Device]:
+  """The devices ``config.train`` asks for; the global batch must split over them."""
+  return parallel.select_devices(config.train.num_devices, config.train.batch_size)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-  path = os.path.join(workdir, CONFIG_FILE)
+  """The config a run in ``workdir`` was trained with (earlier versions' keys migrated)."""
+  path = Workdir(workdir).config
   if not os.path.exists(path):
-    raise WorkdirError(f"{workdir!r} holds no jaxgan run ({CONFIG_FILE} is missing). Train one "
-                       f"first: python -m jaxgan.train --config configs/digits_dcgan.py "
+    raise WorkdirError(f"{workdir!r} holds no jaxgan run ({os.path.basename(path)} is missing). "
+                       f"Train one first: python -m jaxgan.train --config configs/digits_dcgan.py "
                        f"--workdir {workdir}")
   with open(path) as f:
     return config_lib.from_json(f.read())
 
 
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> Workdir:
+  """Creates ``workdir``, refuses one that holds an incompatible run, writes its config.
+
+  In a multi-process run every process checks, then process 0 alone writes."""
+  layout = Workdir(workdir)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, f".write_test_{jax.process_index()}")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise WorkdirError(f"Cannot write to workdir {workdir!r} ({e.strerror or e}). "
+                       "Choose a writable --workdir.") from None
+  if os.path.exists(layout.config):
+    try:
+      with open(layout.config) as f:
+        old = config_lib.from_json(f.read())
+    except (ValueError, ConfigError) as e:
+      raise WorkdirError(f"{layout.config} cannot be read ({e}); use a new --workdir.") from None
+    diffs = config_lib.structural_differences(old, config)
+    if diffs:
+      raise WorkdirError(
+          f"Workdir {workdir!r} holds a run of another configuration, whose checkpoints this "
+          f"one cannot resume ({'; '.join(diffs)}). Use a new --workdir, or delete the old "
+          "one to start over.")
+  distributed.barrier("jaxgan-workdir-checked")
+  if distributed.is_primary():
+    with open(layout.config, "w") as f:
+      f.write(config_lib.to_json(config))
+  distributed.barrier("jaxgan-workdir-written")
+  return layout
+
+
+def restore(checkpointer: Checkpointer, model: Model, step: int | None = None, template: Any = None
+            ) -> tuple[Any, dict, int] | None:
+  """``(host state, data position, step)`` of the newest readable checkpoint (or ``step``),
+  restored into the structure of ``template`` (default: a fresh state); None when there is none."""
+  return checkpointer.restore(fresh_state(model) if template is None else template, step)
+
+
+class ParallelStep(NamedTuple):
+  """A model's step over ``devices``: ``call(state, input)`` runs ``steps_per_call`` train
+  steps (one dispatch); ``single`` runs one (None when ``steps_per_call`` is 1)."""
+  per_device: Callable
+  call: Callable
+  single: Callable | None
+  steps_per_call: int
+
+
+def parallel_step(model: Model, devices: list[jax.Device], single: bool = False) -> ParallelStep:
+  """The per-device step of ``model`` for the global batch split over ``devices``, wrapped
+  by ``config.train.parallel`` with ``train.steps_per_dispatch`` steps per call (and, with
+  ``single``, a one-step version to realign a run resumed off a multiple of that)."""
+  t = model.config.train
+  per_device = model.method.make_step(model.model, t.batch_size // len(devices))
+  wrap = parallel.PARALLEL.get(t.parallel)
+  k = t.steps_per_dispatch
+  return ParallelStep(per_device, wrap(parallel.multi_step(per_device, k), devices),
+                      wrap(per_device, devices) if single and k > 1 else None, k)
+
+
+def device_feed(model: Model, source: data_lib.BatchSource, devices: list[jax.Device]) -> DeviceFeed:
+  """Step inputs from ``source`` for this process's share of ``devices``, one step ahead."""
+  local = [d for d in devices if d.process_index == jax.process_index()]
+  return DeviceFeed(source, model.method.batches_per_step(model.model), len(local),
+                    lambda batch: parallel.shard(batch, devices))
+
+
+class StepSetup(NamedTuple):
+  """``config``'s train step as the trainer builds it, with a constant input, ready to time."""
+  devices: list
+  spec: DataSpec
+  source: data_lib.BatchSource
+  batch: dict               # one constant input on the devices, ``steps_per_dispatch`` steps' worth
+  state: Any                # the initial state, replicated over ``devices``
+  per_device_step: Callable  # one train step on one device's shard
+  step_fn: Callable          # ``(state, batch) -> (state, metrics)`` over ``devices``
+
+
+def build_step(config: ml_collections.ConfigDict) -> StepSetup:
+  """Builds ``config``'s step, initial state and a constant input, as the trainer would."""
+  devices = select_devices(config)
+  model = build_model(config)
+  t = config.train
+  source = data_lib.build(config.data, t.batch_size, config.seed)
+  step = parallel_step(model, devices)
+  batch = parallel.shard(data_lib.next_step_input(source, model.method.batches_per_step(model.model),
+                                                  len(devices), step.steps_per_call), devices)
+  state = parallel.replicate(fresh_state(model), devices)
+  return StepSetup(devices, model.spec, source, batch, state, step.per_device, step.call)
+
+
+@dataclasses.dataclass
+class Run:
+  """A trained run reopened from its workdir: config, method, model and a restored state."""
+  config: ml_collections.ConfigDict
+  method: Method
+  model: Any
+  state: Any  # host arrays
+  step: int
+
+  @property
+  def gan(self):
+    """The static model under its GAN name (``run.gan.spec``, ...)."""
+    return self.model
+
+  @property
+  def spec(self) -> DataSpec:
+    return self.model.spec
+
+  def iter_samples(self, num: int, seed: int, label: int | None = None) -> Iterator[np.ndarray]:
+    """``num`` samples from fixed latents of ``seed``, in chunks (:attr:`Method.sample`)."""
+    return self.method.sample(self.model, self.state, num, seed, label)
+
+  def samples(self, num: int, seed: int, label: int | None = None) -> np.ndarray:
+    """All of :meth:`iter_samples` as one array ``[num, *shape]``."""
+    return np.concatenate(list(self.iter_samples(num, seed, label)))
+
+  def sample_labels(self, num: int, label: int | None = None) -> np.ndarray | None:
+    return self.method.sample_labels(self.model, num, label)
+
+  def sampler_source(self) -> dict:
+    return self.method.sampler_source(self.state)
+
+
 def load_run(workdir: str, step: int | None = None, say=print, best: bool = False) -> Run:
-  """The run's config, static GAN and restored state (newest readable checkpoint, or ``step``).
+  """The run's config, model and restored state (newest readable checkpoint, or ``step``).
 
   ``best=True`` restores the best checkpoint kept by ``config.eval`` (``WORKDIR/best``).
   """
   config = load_config(workdir)
-  gan = build_gan(config, data_lib.spec(config.data))
-  template = jax.device_get(create_state(gan, config.seed))
-  directory = os.path.join(workdir, "best" if best else "checkpoints")
+  model = build_model(config)
+  layout = Workdir(workdir)
+  directory = layout.best if best else layout.checkpoints
   if best and not os.path.isdir(directory):
     raise CheckpointError(f"{workdir!r} has no best checkpoint: it is kept only by runs trained "
                           "with config.eval.every > 0 and eval.metrics set.")
   checkpointer = Checkpointer(directory, config.checkpoint.keep, say)
   try:
-    restored = checkpointer.restore(template, step)
+    restored = restore(checkpointer, model, step)
   finally:
     checkpointer.close()
   if restored is None:
     raise CheckpointError(f"{workdir!r} has no checkpoint yet; train it first "
                           "(checkpoints are written every checkpoint.every steps and at the end).")
   state, _, restored_step = restored
-  return Run(config, gan, state, restored_step)
+  return Run(config, model.method, model.model, state, restored_step)

@@ -94,10 +94,10 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
   t = config.train
   schedule = LR_SCHEDULES.get(t.lr_schedule)
   regularizer = regularizers.REGULARIZERS.get(config.loss.regularizer)
-  if regularizer.uses_input_gradients and config.model.d_batchnorm and config.model.discriminator == "dcgan":
+  if regularizer.uses_input_gradients and models.discriminator_has_batch_norm(config.model):
     raise ConfigError(f"loss.regularizer={config.loss.regularizer!r} penalises per-example input "
                       "gradients, which BatchNorm in D couples across the batch; set "
-                      "model.d_batchnorm=False (as WGAN-GP's critic does).")
+                      f"model.{config.model.discriminator}.use_batchnorm=False (as WGAN-GP's critic does).")
   reg_weight = regularizer.default_weight if config.loss.reg_weight < 0 else config.loss.reg_weight
   # Unrolled GANs differentiate through D's Adam updates: eps_root keeps the square root of
   # the second moment differentiable where a gradient entry is exactly zero.

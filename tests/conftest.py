@@ -35,7 +35,7 @@ def toy_config(**train):
   c.model.latent_dim = 8
   c.model.g_width = 16
   c.model.d_width = 16
-  c.model.mlp_depth = 2
+  c.model.mlp.depth = 2
   c.train.steps = 6
   c.train.batch_size = 16
   c.checkpoint.every = 2

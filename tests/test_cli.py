@@ -14,7 +14,7 @@ from conftest import REPO
 
 TOY = [f"--config={os.path.join(REPO, 'configs', 'ring8_gan.py')}",
        "--config.model.latent_dim=8", "--config.model.g_width=16", "--config.model.d_width=16",
-       "--config.model.mlp_depth=2", "--config.train.batch_size=32", "--config.log.progress=false",
+       "--config.model.mlp.depth=2", "--config.train.batch_size=32", "--config.log.progress=false",
        "--config.log.tensorboard=false"]
 
 

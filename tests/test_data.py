@@ -5,7 +5,7 @@ from jaxgan import config as config_lib
 from jaxgan import data
 from jaxgan.data import toy
 from jaxgan.errors import ConfigError
-from jaxgan.train import select_devices
+from jaxgan.run import select_devices
 
 
 def _cfg(name, **kw):

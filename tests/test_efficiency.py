@@ -3,7 +3,11 @@ compiled) once for a whole run, and metrics come to the host only at log steps."
 
 import pytest
 
-from jaxgan import train as train_lib
+import dataclasses
+
+from jaxgan import parallel
+from jaxgan import trainer as train_lib
+from jaxgan.methods import METHODS
 
 from conftest import tiny_dcgan_config, toy_config
 
@@ -15,7 +19,8 @@ def test_one_trace_for_many_steps_and_host_fetches_only_at_log_steps(make_config
   config.log.every, config.checkpoint.every, config.log.sample_every = 4, 100, 0
   config.log.tensorboard = False
   traces, fetches = [], []
-  make_step, unreplicate = train_lib.make_train_step, train_lib.unreplicate
+  gan_method = METHODS.get("gan")
+  make_step, unreplicate = gan_method.make_step, parallel.unreplicate
 
   def counting_make_train_step(gan, per_device):
     step = make_step(gan, per_device)
@@ -29,8 +34,8 @@ def test_one_trace_for_many_steps_and_host_fetches_only_at_log_steps(make_config
     fetches.append(sorted(tree) if isinstance(tree, dict) else type(tree).__name__)
     return unreplicate(tree)
 
-  monkeypatch.setattr(train_lib, "make_train_step", counting_make_train_step)
-  monkeypatch.setattr(train_lib, "unreplicate", counting_unreplicate)
+  monkeypatch.setitem(METHODS._items, "gan", dataclasses.replace(gan_method, make_step=counting_make_train_step))
+  monkeypatch.setattr(parallel, "unreplicate", counting_unreplicate)
   result = train_lib.train_and_evaluate(config, str(tmp_path))
   assert result.step == 12
   assert len(traces) == 1, f"the train step was traced {len(traces)} times in 12 steps"
@@ -40,9 +45,9 @@ def test_one_trace_for_many_steps_and_host_fetches_only_at_log_steps(make_config
 
 
 def test_benchmark_reports_every_field(capsys):
-  from jaxgan import benchmark
+  from jaxgan import speed
   config = tiny_dcgan_config(num_devices=2)
-  result = benchmark.benchmark(config, steps=2, warmup=1)
+  result = speed.benchmark(config, steps=2, warmup=1)
   assert result["devices"] == 2 and result["batch_size"] == 16
   for key in ("compile_s", "steps_per_sec", "steps_per_sec_with_data", "useful_gflop_per_step",
               "matmul_gflops", "peak_host_memory_mb"):
@@ -55,8 +60,8 @@ def test_benchmark_reports_every_field(capsys):
 
 def test_benchmark_suite_runs_each_case_in_its_own_process(monkeypatch, capsys):
   import json
-  from jaxgan import benchmark
-  monkeypatch.setattr(benchmark, "SUITE", (
+  from jaxgan import benchmark, speed
+  monkeypatch.setattr(speed, "SUITE", (
       ("tiny_ring8", "ring8_gan.py", {"train.num_devices": "1", "model.g_width": "8", "model.d_width": "8"}, 2),))
   assert benchmark.main(["--suite", "--steps", "50", "--warmup", "1"]) == 0
   results = json.loads(capsys.readouterr().out)

@@ -8,17 +8,18 @@ import numpy as np
 import pytest
 
 from conftest import tiny_dcgan_config
+from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan import evaluate as evaluate_lib
-from jaxgan.classifier import train_classifier
+from jaxgan.metrics import evaluators as evaluate_lib
+from jaxgan.metrics.classifier import train_classifier
 from jaxgan.errors import JaxganError
 from jaxgan.metrics import extractors, lenet, reference, stats
-from jaxgan.train import train_and_evaluate
+from jaxgan.trainer import train_and_evaluate
 
 
 @pytest.fixture(scope="module")
 def digits_config(tmp_path_factory):
-  config = data_lib.named_config("digits", data_dir=str(tmp_path_factory.mktemp("data")))
+  config = config_lib.for_dataset("digits", data_dir=str(tmp_path_factory.mktemp("data")))
   return config
 
 
@@ -65,7 +66,7 @@ def test_corrupt_or_tampered_classifier_files_are_refused(classifier, tmp_path):
 
 
 def test_missing_classifier_says_how_to_train_it(tmp_path):
-  config = data_lib.named_config("mnist", data_dir=str(tmp_path))
+  config = config_lib.for_dataset("mnist", data_dir=str(tmp_path))
   with pytest.raises(JaxganError, match="python -m jaxgan.classifier --data mnist"):
     extractors.load_extractor("lenet", config.data)
 
@@ -171,7 +172,7 @@ def test_metrics_during_training_keep_the_best_checkpoint(classifier, digits_con
 
 def test_metrics_during_training_fail_early_without_weights(tmp_path):
   config = tiny_dcgan_config(resolution=16)
-  config.data = data_lib.named_config("digits", data_dir=str(tmp_path / "empty")).data
+  config.data = config_lib.for_dataset("digits", data_dir=str(tmp_path / "empty")).data
   config.eval.every = 2
   config.eval.metrics = "fd_lenet"
   with pytest.raises(JaxganError, match="python -m jaxgan.classifier"):
@@ -184,7 +185,7 @@ def test_metrics_during_training_fail_early_without_weights(tmp_path):
 
 def test_missing_reference_data_names_the_files(classifier, digits_config, tmp_path):
   extractor = extractors.load_extractor("lenet", digits_config.data)
-  config = data_lib.named_config("mnist", manual_dir=str(tmp_path / "nowhere"), data_dir=str(tmp_path))
+  config = config_lib.for_dataset("mnist", manual_dir=str(tmp_path / "nowhere"), data_dir=str(tmp_path))
   with pytest.raises(JaxganError, match="t10k-images-idx3-ubyte.gz"):
     reference.reference_features(extractor, config.data, "test", say=lambda m: None)
 
@@ -198,9 +199,9 @@ def test_lenet_pool_equals_flax_max_pool():
 def test_stacked_mnist_modes_classify_each_channel(tmp_path):
   from test_real_data import _write_mnist_like
   manual = _write_mnist_like(tmp_path / "mnist", n_train=100, n_test=30)
-  mnist = data_lib.named_config("mnist", manual_dir=str(manual), data_dir=str(tmp_path / "prep"))
+  mnist = config_lib.for_dataset("mnist", manual_dir=str(manual), data_dir=str(tmp_path / "prep"))
   train_classifier(mnist.data, epochs=1, progress=False)
-  stacked = data_lib.named_config("stacked_mnist", manual_dir=str(manual), data_dir=str(tmp_path / "prep"))
+  stacked = config_lib.for_dataset("stacked_mnist", manual_dir=str(manual), data_dir=str(tmp_path / "prep"))
   x, _ = data_lib.load_arrays(stacked.data, "test")
   np.savez(tmp_path / "x.npz", x=x)
   record = evaluate_lib.evaluate_images(str(tmp_path / "x.npz"), stacked.data, ["stacked_modes"],

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from flax import traverse_util
 
+from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan.errors import JaxganError
 from jaxgan.metrics import extractors, inception
@@ -56,11 +57,11 @@ def test_torch_names_and_layouts_round_trip(tmp_path):
 
 
 def test_missing_weights_are_refused_with_instructions(tmp_path, monkeypatch):
-  config = data_lib.named_config("digits")
+  config = config_lib.for_dataset("digits")
   with pytest.raises(JaxganError) as e:
     extractors.load_extractor("inception", config.data, str(tmp_path / "nope.npz"))
   assert inception.WEIGHTS_FILE in str(e.value) and "never computes" in str(e.value)
-  assert "python -m jaxgan.metrics.inception convert" in str(e.value)
+  assert "python -m jaxgan.weights convert" in str(e.value)
   (tmp_path / "w.pth").write_bytes(b"x")
   with monkeypatch.context() as m:
     m.setitem(sys.modules, "torch", None)  # as on a machine without torch
@@ -76,7 +77,7 @@ def test_forward_at_299_through_the_extractor(tmp_path):
   variables = inception.FIDInceptionV3().init(jax.random.key(0), jnp.zeros((1, 75, 75, 3)))
   state = inception.to_torch_state(jax.device_get(variables))
   np.savez(tmp_path / "w.npz", **state)
-  extractor = extractors.load_extractor("inception", data_lib.named_config("digits").data,
+  extractor = extractors.load_extractor("inception", config_lib.for_dataset("digits").data,
                                         str(tmp_path / "w.npz"))
   x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
   out = extractors.extract(extractor, x, per_device=1, progress=False)

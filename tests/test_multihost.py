@@ -18,7 +18,7 @@ from test_step import _assert_trees_close
 
 TINY = ["--config", os.path.join(REPO, "configs", "ring8_gan.py"),
         "--config.model.latent_dim=8", "--config.model.g_width=16", "--config.model.d_width=16",
-        "--config.model.mlp_depth=2", "--config.train.batch_size=16", "--config.train.n_critic=2",
+        "--config.model.mlp.depth=2", "--config.train.batch_size=16", "--config.train.n_critic=2",
         "--config.checkpoint.every=3", "--config.log.every=3", "--config.log.sample_every=3",
         "--config.log.progress=False", "--config.log.tensorboard=False"]
 

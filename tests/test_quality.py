@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from jaxgan.evaluate import evaluate
+from jaxgan.metrics.evaluators import evaluate
 
 from conftest import REPO
 

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO
 from jaxgan import config as config_lib
-from jaxgan.train import train_and_evaluate
+from jaxgan.trainer import train_and_evaluate
 
 RECIPES = sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
 

@@ -62,21 +62,21 @@ def test_recipe_with_unknown_key_fails(tmp_path):
 
 @pytest.mark.parametrize("key,value", [("train.steps", "0"), ("train.batch_size", "-1"),
                                        ("train.g_lr", "0.0"), ("train.ema_decay", "1.0"),
-                                       ("model.mlp_d_maxout", "1"), ("model.mlp_d_maxout", "-2"),
-                                       ("model.mlp_init_std", "-0.1")])
+                                       ("model.mlp.maxout", "1"), ("model.mlp.maxout", "-2"),
+                                       ("model.mlp.init_std", "-0.1")])
 def test_invalid_values_are_refused(key, value):
   c = config_lib.default_config()
   config_lib.apply_overrides(c, {key: value})
-  with pytest.raises(ConfigError, match=key.split(".")[1]):
+  with pytest.raises(ConfigError, match=key.split(".")[-1]):
     config_lib.validate(c)
 
 
-@pytest.mark.parametrize("key,value", [("model.mlp_d_maxout", "5"), ("model.mlp_g_batchnorm", "true"),
-                                       ("model.mlp_init_std", "0.02")])
+@pytest.mark.parametrize("key,value", [("model.mlp.maxout", "5"), ("model.mlp.batchnorm", "true"),
+                                       ("model.mlp.init_std", "0.02")])
 def test_mlp_only_options_are_refused_for_other_networks(key, value):
   c = config_lib.default_config()  # DCGAN G and D
   config_lib.apply_overrides(c, {key: value})
-  with pytest.raises(ConfigError, match=f"{key.split('.')[1]}.*'mlp' networks only"):
+  with pytest.raises(ConfigError, match=f"{key.split('.')[-1]}.*'mlp' networks only"):
     config_lib.validate(c)
 
 

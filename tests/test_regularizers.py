@@ -8,7 +8,7 @@ import pytest
 from conftest import tiny_dcgan_config, toy_config
 from jaxgan import regularizers
 from jaxgan.errors import ConfigError
-from jaxgan.train import train_and_evaluate
+from jaxgan.trainer import train_and_evaluate
 
 W = jnp.array([0.3, -1.2, 2.0])
 
@@ -60,7 +60,7 @@ def test_every_loss_and_regularizer_trains(loss, reg, tmp_path):
 def test_gradient_penalties_refuse_batchnorm_in_d(tmp_path):
   config = tiny_dcgan_config()
   config.loss.regularizer = "gradient_penalty"
-  with pytest.raises(ConfigError, match="d_batchnorm=False"):
+  with pytest.raises(ConfigError, match="use_batchnorm=False"):
     train_and_evaluate(config, str(tmp_path / "run"))
 
 

@@ -10,7 +10,7 @@ from jaxgan.config import default_config
 from jaxgan.errors import ConfigError
 from jaxgan.state import build_gan, create_state
 from jaxgan.step import apply_train_mode, make_train_step
-from jaxgan.train import train_and_evaluate
+from jaxgan.trainer import train_and_evaluate
 
 from conftest import tiny_dcgan_config, toy_config
 from test_step import _assert_trees_close, _run
@@ -21,7 +21,7 @@ def _digits_config(dtype: str):
   c.dtype = dtype
   c.model.g_width = 16
   c.model.d_width = 16
-  c.model.d_batchnorm = False
+  c.model.dcgan.use_batchnorm = False
   c.train.batch_size = 32
   return c
 

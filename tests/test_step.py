@@ -6,25 +6,29 @@ import numpy as np
 import pytest
 
 from jaxgan import data
-from jaxgan.state import build_gan, create_state
-from jaxgan.parallel import AXIS, PARALLEL, replicate, shard, unreplicate
+from jaxgan import run as run_lib
+from jaxgan.parallel import AXIS, replicate, shard, unreplicate
 from jaxgan.step import make_train_step
 
 from conftest import tiny_dcgan_config, toy_config
 
 
 def _setup(config):
-  spec = data.spec(config.data)
-  gan = build_gan(config, spec)
+  """The run's static GAN, its batch source and its initial host state (jaxgan.run)."""
+  model = run_lib.build_model(config)
   source = data.build(config.data, config.train.batch_size, config.seed)
-  return gan, source, jax.device_get(create_state(gan, config.seed))
+  return model.model, source, run_lib.fresh_state(model)
 
 
 def _run(config, num_devices, mode="pmap", steps=2):
-  gan, source, host = _setup(config)
+  """``steps`` train steps on ``num_devices`` devices, assembled as the trainer does."""
+  config = config.copy_and_resolve_references()
+  config.train.parallel = mode
+  model = run_lib.build_model(config)
+  source = data.build(config.data, config.train.batch_size, config.seed)
   devices = jax.devices()[:num_devices]
-  step_fn = PARALLEL.get(mode)(make_train_step(gan, config.train.batch_size // num_devices), devices)
-  state = replicate(host, devices)
+  step_fn = run_lib.parallel_step(model, devices).call
+  state = replicate(run_lib.fresh_state(model), devices)
   for _ in range(steps):
     batch = data.split_for_devices([source.next() for _ in range(config.train.n_critic)], num_devices)
     state, metrics = step_fn(state, shard(batch, devices))

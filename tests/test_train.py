@@ -9,7 +9,7 @@ import pytest
 
 from jaxgan.errors import ConfigError, NonFiniteError, WorkdirError
 from jaxgan.checkpoint import Checkpointer
-from jaxgan.train import train_and_evaluate
+from jaxgan.trainer import train_and_evaluate
 
 from conftest import tiny_dcgan_config, toy_config
 

@@ -14,9 +14,9 @@ from jaxgan import data
 from jaxgan.errors import ConfigError
 from jaxgan.state import build_gan, create_state
 from jaxgan import sample
-from jaxgan.parallel import PARALLEL, replicate, shard, unreplicate
-from jaxgan.step import make_train_step
-from jaxgan.train import train_and_evaluate
+from jaxgan import run as run_lib
+from jaxgan.parallel import replicate, shard, unreplicate
+from jaxgan.trainer import train_and_evaluate
 
 from conftest import tiny_dcgan_config, toy_config
 from test_step import _assert_trees_close, _run
@@ -26,11 +26,11 @@ def test_unrolled_generator_gradient_equals_an_explicit_look_ahead():
   """G's update with k unrolled D steps equals Adam applied to the gradient of the G loss
   after k explicit Adam updates of D on (real, G(z)), written here as a Python loop."""
   config = toy_config(unrolled_steps=3, batch_size=8)
-  gan = build_gan(config, data.spec(config.data))
-  host = jax.device_get(create_state(gan, config.seed))
+  model = run_lib.build_model(config)
+  gan, host = model.model, run_lib.fresh_state(model)
   source = data.build(config.data, 8, config.seed)
   batch = data.split_for_devices([source.next()], 1)
-  step_fn = PARALLEL.get("pmap")(make_train_step(gan, 8), jax.devices()[:1])
+  step_fn = run_lib.parallel_step(model, jax.devices()[:1]).call
   out = unreplicate(step_fn(replicate(host, jax.devices()[:1]), shard(batch, jax.devices()[:1]))[0])
 
   # The latents of the step's (only) D update, which the G update reuses.
@@ -55,8 +55,8 @@ def test_unrolled_generator_gradient_equals_an_explicit_look_ahead():
   updates, _ = g_tx.update(grads, host.g_opt_state, host.g_params)
   _assert_trees_close(out.g_params, optax.apply_updates(host.g_params, updates), rtol=1e-4, atol=1e-6)
   # ... and differs from the plain GAN's update (the look-ahead matters).
-  plain = build_gan(toy_config(batch_size=8), data.spec(config.data))
-  plain_out = unreplicate(PARALLEL.get("pmap")(make_train_step(plain, 8), jax.devices()[:1])(
+  plain = run_lib.build_model(toy_config(batch_size=8))
+  plain_out = unreplicate(run_lib.parallel_step(plain, jax.devices()[:1]).call(
       replicate(host, jax.devices()[:1]), shard(batch, jax.devices()[:1]))[0])
   assert not np.allclose(jax.tree.leaves(plain_out.g_params)[0], jax.tree.leaves(out.g_params)[0])
 

@@ -9,8 +9,13 @@
 
 from __future__ import annotations
 
+import warnings
+from typing import Iterator
+
 import numpy as np
 from PIL import Image
+
+from jaxgan.errors import DataError
 
 DIGITS_MAX = 16.0
 
@@ -42,3 +47,33 @@ def synthetic_images(num: int, resolution: int, channels: int, seed: int,
   rng = np.random.default_rng([seed, 7])
   x = rng.uniform(-1, 1, size=(num, resolution, resolution, channels)).astype(np.float32)
   return x, rng.integers(0, num_classes, size=num).astype(np.int32)
+
+
+def load_image(path: str, resolution: int, channels: int, crop: int | None = None) -> np.ndarray:
+  """``uint8 [R, R, C]``: the central square (side ``crop``, default the shorter side) resized."""
+  with Image.open(path) as img:
+    img = img.convert("L" if channels == 1 else "RGB")
+    w, h = img.size
+    side = min(crop or min(w, h), w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    img = img.crop((left, top, left + side, top + side)).resize((resolution, resolution), Image.LANCZOS)
+    pixels = np.asarray(img, np.uint8)
+  return pixels[..., None] if channels == 1 else pixels
+
+
+def image_examples(name: str, paths: list[str], labels: list[int], resolution: int, channels: int,
+                   crop: int | None = None) -> Iterator[tuple[int, dict]]:
+  """Yields ``(i, {'image', 'label'})`` for every readable file; warns once about the others."""
+  skipped = []
+  for i, (path, label) in enumerate(zip(paths, labels)):
+    try:
+      image = load_image(path, resolution, channels, crop)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+      skipped.append(f"{path} ({type(e).__name__})")
+      continue
+    yield i, {"image": image, "label": int(label)}
+  if skipped and len(skipped) == len(paths):
+    raise DataError(f"{name}: none of the {len(paths)} image files could be read, e.g. {skipped[0]}.")
+  if skipped:
+    warnings.warn(f"{name}: skipped {len(skipped)} of {len(paths)} image files that could not be "
+                  f"read: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}", stacklevel=2)

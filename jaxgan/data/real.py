@@ -27,35 +27,30 @@ from jaxgan.data.source import BatchSource
 from jaxgan.spec import DataSpec
 from jaxgan.errors import DataError
 
-NATIVE = {"mnist": (28, 1, 10), "fashion_mnist": (28, 1, 10),  # side, channels, classes
-          "stacked_mnist": (28, 3, 1000), "cifar10": (32, 3, 10), "celeb_a": (64, 3, 1)}
 STACKED_SEEDS = {"train": 0, "test": 1}
 
 
-def spec(name: str, cfg) -> DataSpec:
-  side, channels, classes = NATIVE[name]
+def spec(name: str, cfg, channels: int, classes: int) -> DataSpec:
+  """The spec of real data set ``name`` (``channels`` and ``classes`` from its entry)."""
   if cfg.channels != channels:
     raise DataError(f"{name} has {channels} channel(s): set data.channels={channels} "
                     f"(got {cfg.channels}).")
   return DataSpec(name, (cfg.resolution, cfg.resolution, channels), classes, "image")
 
 
-def data_source(name: str, cfg, split: str | None = None):
-  """The prepared split (``cfg.split`` unless given) of ``name`` as a random-access sequence of dicts."""
-  split = cfg.split if split is None else split
-  if name == "stacked_mnist":
-    return stacked(InMemory(data_source("mnist", cfg, split)), STACKED_SEEDS.get(split, 2))
-  if name == "image_folder":
-    from jaxgan.data import folder
-    b = folder.prepare(cfg)
-  elif cfg.source == "tfds_catalog":
-    b = tfds_builders.catalog_builder(name, cfg.data_dir)
-  else:
-    b = tfds_builders.prepare(name, cfg.manual_dir, cfg.data_dir)
-  splits = list(b.info.splits.keys())
+def builder(name: str, cfg):
+  """The prepared tfds builder of ``name``: jaxgan's offline builder, or the tfds catalog's."""
+  if cfg.source == "tfds_catalog":
+    return tfds_builders.catalog_builder(name, cfg.data_dir)
+  return tfds_builders.prepare(name, cfg.manual_dir, cfg.data_dir)
+
+
+def split_source(prepared, name: str, split: str):
+  """Split ``split`` of a prepared builder as a random-access sequence of dicts."""
+  splits = list(prepared.info.splits.keys())
   if split not in splits:
     raise DataError(f"{name} has splits {splits}; split {split!r} is not one of them.")
-  return b.as_data_source(split=split)
+  return prepared.as_data_source(split=split)
 
 
 class InMemory:
@@ -85,6 +80,11 @@ class InMemory:
     return {"image": self.images[index], "label": self.labels[index]}
 
 
+def stacked_source(cfg, split: str) -> "InMemory":
+  """Stacked MNIST's ``split``, drawn over the same split of MNIST (:func:`stacked`)."""
+  return stacked(InMemory(split_source(builder("mnist", cfg), "mnist", split)), STACKED_SEEDS.get(split, 2))
+
+
 def stacked(mnist: InMemory, seed: int) -> InMemory:
   """Stacked MNIST over an MNIST split: example i stacks digits ``idx[i]`` as RGB channels."""
   idx = np.random.default_rng([seed, 1000]).integers(0, len(mnist), size=(len(mnist), 3))
@@ -109,7 +109,7 @@ class GrainSource(BatchSource):
 
   def __init__(self, spec_: DataSpec, source, batch_size: int, seed: int, prefetch: int = 2,
                in_memory_mb: float = 2048, shard: tuple[int, int] = (0, 1), workers: int = 1):
-    import grain  # imported lazily: only real data sets need it
+    import grain  # third-party, imported where used: 0.7 s that digits and toy runs never need
     super().__init__(spec_, batch_size, seed, prefetch, shard, workers)
     if len(source) == 0:
       raise DataError(f"{spec_.name}: the data source is empty.")

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from jaxgan.data import idx
+from jaxgan.data import images as images_lib
 from jaxgan.errors import DataError
 from jaxgan.registry import Registry
 
@@ -187,11 +188,10 @@ CELEBA_RESOLUTION = 64
 
 
 def _celeba_examples(directory: str, split_id: str):
-  from jaxgan.data import folder  # the shared image reading/cropping code
   with open(os.path.join(directory, CELEBA_PARTITION)) as f:
     names = [parts[0] for parts in (line.split() for line in f) if len(parts) == 2 and parts[1] == split_id]
   images = [os.path.join(directory, CELEBA_IMAGES, n) for n in names]
-  yield from folder.image_examples("celeb_a", images, [0] * len(images), CELEBA_RESOLUTION, 3,
+  yield from images_lib.image_examples("celeb_a", images, [0] * len(images), CELEBA_RESOLUTION, 3,
                                    crop=CELEBA_CROP)
 
 

@@ -20,7 +20,7 @@ Weights are never downloaded. ``--inception_weights PATH`` names either
 
 * the PyTorch FID weight file ``pt_inception-2015-12-05-6726825d.pth`` (the port of the
   TF graph used by the ``pytorch-fid`` package), converted once with
-  ``python -m jaxgan.metrics.inception convert pt_inception-2015-12-05-6726825d.pth
+  ``python -m jaxgan.weights convert pt_inception-2015-12-05-6726825d.pth
   inception_fid.npz`` (needs ``torch``), or
 * that ``.npz``: every state-dict tensor under its PyTorch name and layout
   (``Mixed_5b.branch1x1.conv.weight`` ``[O, I, kh, kw]``, ``...bn.running_mean`` etc.).
@@ -28,9 +28,7 @@ Weights are never downloaded. ``--inception_weights PATH`` names either
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from typing import Any, Sequence
 
 import flax.linen as nn
@@ -255,7 +253,7 @@ def _read_torch(path: str) -> dict[str, np.ndarray]:
     import torch
   except ImportError:
     raise JaxganError(f"{path!r} is a PyTorch file and torch is not installed. Convert it where "
-                      "torch is available: python -m jaxgan.metrics.inception convert "
+                      "torch is available: python -m jaxgan.weights convert "
                       f"{os.path.basename(path)} inception_fid.npz, then pass the .npz.") from None
   try:
     state = torch.load(path, map_location="cpu", weights_only=True)
@@ -271,28 +269,15 @@ def missing_weights_message(path: str) -> str:
   return (f"FID/IS/KID on Inception need the FID Inception weights, and none are at {path!r}. "
           f"jaxgan never downloads weights and never computes these metrics on random ones. Get "
           f"{WEIGHTS_FILE} (the pytorch-fid release asset, 91 MB), convert it with "
-          f"python -m jaxgan.metrics.inception convert {WEIGHTS_FILE} inception_fid.npz "
+          f"python -m jaxgan.weights convert {WEIGHTS_FILE} inception_fid.npz "
           "(needs torch), and pass --inception_weights inception_fid.npz (or put it at the "
           "path above). For MNIST-like data, LeNet metrics (fd_lenet, ...) need no download.")
 
 
-def main(argv: list[str] | None = None) -> int:
-  parser = argparse.ArgumentParser(prog="python -m jaxgan.metrics.inception",
-                                   description="Convert the PyTorch FID Inception weights to .npz")
-  parser.add_argument("command", choices=("convert",))
-  parser.add_argument("source", help=WEIGHTS_FILE)
-  parser.add_argument("out", help="output .npz")
-  args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-  try:
-    state = _read_torch(args.source)
-    from_torch_state(state)  # validates names and shapes before writing
-    np.savez(args.out, **state)
-  except JaxganError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
-  print(f"Wrote {args.out} ({len(state)} tensors)")
-  return 0
-
-
-if __name__ == "__main__":
-  sys.exit(main())
+def convert_torch_file(source: str, out: str) -> int:
+  """Converts PyTorch FID Inception weights (``source``, needs torch) to ``out`` (.npz),
+  after checking every name and shape; returns the number of tensors written."""
+  state = _read_torch(source)
+  from_torch_state(state)  # validates names and shapes before writing
+  np.savez(out, **state)
+  return len(state)

@@ -1,53 +1,96 @@
-"""Generators and discriminators by name.
+"""Generators and discriminators by name, each entry carrying its own facts.
 
 Every generator is called ``G(z [B, latent], labels [B] | None, train) -> x [B, *shape]`` and
 every discriminator ``D(x [B, *shape], labels [B] | None, train) -> logits [B]`` (or
 ``(logits [B], class_logits [B, K])`` with an AC-GAN head). ``labels`` is used by
 class-conditional models (``model.g_conditioning`` / ``model.d_conditioning``, see
 :mod:`jaxgan.models.conditioning`) and ignored otherwise.
+
+A :class:`Network` entry says which data kinds the module accepts, whether it has
+BatchNorm layers, and which of its fields are the architecture's own options: those are
+set from the config sub-section ``config.model.<section>`` (big_vision style: keyword
+arguments of the module, checked against its fields), with the module's own defaults,
+e.g. ``config.model.mlp.depth`` or ``config.model.dcgan.use_batchnorm``. The shared keys
+(``model.latent_dim``, ``g_width``, conditioning, ...) are mapped to fields by the
+entry's ``fields``. Adding an architecture is one module and one registration here.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import dataclasses
+from typing import Any, Callable
 
 import flax.linen as nn
 import ml_collections
 
 from jaxgan.errors import ConfigError
-from jaxgan.spec import DataSpec
 from jaxgan.models import conditioning, resnet
 from jaxgan.models.blocks import MINIBATCH, check_attention_res
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, base_and_depth, feature_sizes
-from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, check_mlp_options
 from jaxgan.registry import Registry
-
-Factory = Callable[[ml_collections.ConfigDict, DataSpec], nn.Module]
-
-GENERATORS: Registry[Factory] = Registry("generator")
-DISCRIMINATORS: Registry[Factory] = Registry("discriminator")
-# Generators with BatchNorm layers (those conditional BatchNorm can replace).
-GENERATORS_WITH_NORM = ("dcgan", "resnet")
+from jaxgan.spec import DataSpec
 
 
-def _require_kind(name: str, spec: DataSpec, kind: str) -> None:
-  if spec.kind != kind:
-    raise ConfigError(f"model {name!r} needs {kind} data, but data set {spec.name!r} is "
-                     f"{spec.kind} data of shape {spec.shape}.")
+def _never(section: ml_collections.ConfigDict) -> bool:
+  return False
+
+
+def _no_check(section: ml_collections.ConfigDict) -> None:
+  return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+  """A generator or discriminator architecture.
+
+  Attributes:
+    module: the Flax module class.
+    kinds: data kinds it accepts (``'image'``, ``'points'``).
+    fields: ``(model config, data spec) -> module fields`` from the shared model keys
+      (and checks of the data it is given).
+    section: ``config.model.<section>`` holds its own options ('' when it has none).
+    options: module fields set from that section; their defaults are the module's.
+    batch_norm: ``section -> whether the module has BatchNorm layers`` (examples of a
+      batch then interact: per-example input-gradient penalties do not apply).
+    conditional_norm: its normalization layers can take class conditioning (``cbn``).
+    check_options: value checks of its options (raise :class:`ConfigError`).
+  """
+  module: type[nn.Module]
+  kinds: tuple[str, ...]
+  fields: Callable[[ml_collections.ConfigDict, DataSpec], dict]
+  section: str = ""
+  options: tuple[str, ...] = ()
+  batch_norm: Callable[[ml_collections.ConfigDict], bool] = _never
+  conditional_norm: bool = False
+  check_options: Callable[[ml_collections.ConfigDict], None] = _no_check
+
+  def option_defaults(self) -> dict[str, Any]:
+    """``{option: the module's default}``."""
+    defaults = {f.name: f.default for f in dataclasses.fields(self.module)}
+    missing = [name for name in self.options if defaults.get(name, dataclasses.MISSING) is dataclasses.MISSING]
+    if missing:
+      raise TypeError(f"{self.module.__name__} has no default for options {missing}")
+    return {name: defaults[name] for name in self.options}
+
+  def build(self, name: str, model_config: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
+    """The module for data ``spec``: shared fields, then this network's own options."""
+    if spec.kind not in self.kinds:
+      raise ConfigError(f"model {name!r} needs {' or '.join(self.kinds)} "
+                        f"data, but data set {spec.name!r} is {spec.kind} data of shape {spec.shape}.")
+    options = {name: model_config[self.section][name] for name in self.options}
+    return self.module(**self.fields(model_config, spec), **options)
+
+
+GENERATORS: Registry[Network] = Registry("generator")
+DISCRIMINATORS: Registry[Network] = Registry("discriminator")
 
 
 def _square_resolution(name: str, spec: DataSpec) -> int:
-  _require_kind(name, spec, "image")
   height, width, _ = spec.shape
   if height != width:
     raise ConfigError(f"{name} needs square images, got {height}x{width}")
   return height
-
-
-def _dcgan_resolution(spec: DataSpec) -> int:
-  resolution = _square_resolution("dcgan", spec)
-  base_and_depth(resolution)  # raises a clear error for unsupported resolutions
-  return resolution
 
 
 def _conditioning(cfg: ml_collections.ConfigDict, spec: DataSpec, side: str) -> dict:
@@ -62,71 +105,128 @@ def _no_attention(cfg: ml_collections.ConfigDict, model: str) -> None:
                       "feature maps; self-attention needs an image model (dcgan, resnet).")
 
 
-@GENERATORS.register("dcgan")
-def _dcgan_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
-  resolution = _dcgan_resolution(spec)
+def _dcgan_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  resolution = _square_resolution("dcgan", spec)
+  base_and_depth(resolution)  # raises a clear error for unsupported resolutions
   check_attention_res(cfg.attention_res, feature_sizes(resolution)[:-1], "DCGAN generator")
-  return DCGANGenerator(resolution=resolution, channels=spec.shape[-1], width=cfg.g_width,
-                        attention_res=cfg.attention_res, spectral_norm=cfg.g_spectral_norm,
-                        **_conditioning(cfg, spec, "g"))
+  return dict(resolution=resolution, channels=spec.shape[-1], width=cfg.g_width,
+              attention_res=cfg.attention_res, spectral_norm=cfg.g_spectral_norm,
+              **_conditioning(cfg, spec, "g"))
 
 
-@DISCRIMINATORS.register("dcgan")
-def _dcgan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
-  resolution = _dcgan_resolution(spec)
+def _dcgan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  resolution = _square_resolution("dcgan", spec)
+  base_and_depth(resolution)
   check_attention_res(cfg.attention_res, feature_sizes(resolution)[1:-1], "DCGAN discriminator")
-  return DCGANDiscriminator(resolution=resolution, width=cfg.d_width, use_batchnorm=cfg.d_batchnorm,
-                            spectral_norm=cfg.d_spectral_norm, attention_res=cfg.attention_res,
-                            minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
+  return dict(resolution=resolution, width=cfg.d_width, spectral_norm=cfg.d_spectral_norm,
+              attention_res=cfg.attention_res, minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
 
 
-@GENERATORS.register("resnet")
-def _resnet_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
+def _resnet_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
   resolution = _square_resolution("resnet", spec)
   check_attention_res(cfg.attention_res, resnet.generator_sizes(resolution), "ResNet generator")
-  return resnet.ResNetGenerator(resolution=resolution, channels=spec.shape[-1], width=cfg.g_width,
-                                attention_res=cfg.attention_res, spectral_norm=cfg.g_spectral_norm,
-                                **_conditioning(cfg, spec, "g"))
+  return dict(resolution=resolution, channels=spec.shape[-1], width=cfg.g_width,
+              attention_res=cfg.attention_res, spectral_norm=cfg.g_spectral_norm,
+              **_conditioning(cfg, spec, "g"))
 
 
-@DISCRIMINATORS.register("resnet")
-def _resnet_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
+def _resnet_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
   resolution = _square_resolution("resnet", spec)
   resnet.resnet_base_and_depth(resolution)
   check_attention_res(cfg.attention_res, resnet.discriminator_sizes(resolution), "ResNet discriminator")
-  return resnet.ResNetDiscriminator(resolution=resolution, width=cfg.d_width, spectral_norm=cfg.d_spectral_norm,
-                                    attention_res=cfg.attention_res, minibatch=cfg.d_minibatch,
-                                    **_conditioning(cfg, spec, "d"))
+  return dict(resolution=resolution, width=cfg.d_width, spectral_norm=cfg.d_spectral_norm,
+              attention_res=cfg.attention_res, minibatch=cfg.d_minibatch, **_conditioning(cfg, spec, "d"))
 
 
-@GENERATORS.register("mlp")
-def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
-  _require_kind("mlp", spec, "points")
+def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
   _no_attention(cfg, "mlp")
-  return MLPGenerator(out_dim=spec.shape[0], width=cfg.g_width, depth=cfg.mlp_depth,
-                      batchnorm=cfg.mlp_g_batchnorm, init_std=cfg.mlp_init_std,
-                      **_conditioning(cfg, spec, "g"))
+  return dict(out_dim=spec.shape[0], width=cfg.g_width, **_conditioning(cfg, spec, "g"))
 
 
-@DISCRIMINATORS.register("mlp")
-def _mlp_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
-  _require_kind("mlp", spec, "points")
+def _mlp_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
   _no_attention(cfg, "mlp")
-  return MLPDiscriminator(width=cfg.d_width, depth=cfg.mlp_depth, spectral_norm=cfg.d_spectral_norm,
-                          minibatch=cfg.d_minibatch, maxout=cfg.mlp_d_maxout, init_std=cfg.mlp_init_std,
-                          **_conditioning(cfg, spec, "d"))
+  return dict(width=cfg.d_width, spectral_norm=cfg.d_spectral_norm, minibatch=cfg.d_minibatch,
+              **_conditioning(cfg, spec, "d"))
+
+
+GENERATORS.register("dcgan")(Network(DCGANGenerator, ("image",), _dcgan_g, conditional_norm=True))
+DISCRIMINATORS.register("dcgan")(Network(
+    DCGANDiscriminator, ("image",), _dcgan_d, section="dcgan", options=("use_batchnorm",),
+    batch_norm=lambda section: section.use_batchnorm))
+GENERATORS.register("resnet")(Network(resnet.ResNetGenerator, ("image",), _resnet_g, conditional_norm=True))
+DISCRIMINATORS.register("resnet")(Network(resnet.ResNetDiscriminator, ("image",), _resnet_d))
+GENERATORS.register("mlp")(Network(MLPGenerator, ("points",), _mlp_g, section="mlp",
+                                   options=("depth", "batchnorm", "init_std"),
+                                   batch_norm=lambda section: section.batchnorm,
+                                   check_options=check_mlp_options))
+DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points",), _mlp_d, section="mlp",
+                                       options=("depth", "maxout", "init_std"),
+                                       check_options=check_mlp_options))
+
+
+def option_sections() -> dict[str, dict[str, Any]]:
+  """``{section: {option: default}}`` over every registered network: the schema of the
+  ``config.model.<section>`` sub-sections. A section shared by a generator and a
+  discriminator (``mlp``) holds the options of both; a shared option has one default."""
+  sections: dict[str, dict[str, Any]] = {}
+  for registry in (GENERATORS, DISCRIMINATORS):
+    for name in registry:
+      entry = registry.get(name)
+      if not entry.section:
+        continue
+      section = sections.setdefault(entry.section, {})
+      for option, default in entry.option_defaults().items():
+        if section.setdefault(option, default) != default:
+          raise TypeError(f"model.{entry.section}.{option} has two defaults")
+  return sections
+
+
+def networks(model_config: ml_collections.ConfigDict) -> tuple[Network, Network]:
+  """The entries of ``model.generator`` and ``model.discriminator``."""
+  return GENERATORS.get(model_config.generator), DISCRIMINATORS.get(model_config.discriminator)
+
+
+def check_options(model_config: ml_collections.ConfigDict) -> None:
+  """Refuses options of a sub-section that neither chosen network takes (set away from
+  their defaults), and checks the values of those they take."""
+  checks = {registry.get(name).check_options for registry in (GENERATORS, DISCRIMINATORS)
+            for name in registry if registry.get(name).section}
+  for entry in [registry.get(name) for registry in (GENERATORS, DISCRIMINATORS) for name in registry]:
+    if entry.section and entry.check_options in checks:  # value checks first, once per section
+      checks.discard(entry.check_options)
+      entry.check_options(model_config[entry.section])
+  g, d = networks(model_config)
+  used = {(entry.section, option) for entry in (g, d) if entry.section for option in entry.options}
+  for section, defaults in option_sections().items():
+    for option, default in defaults.items():
+      value = model_config[section][option]
+      if (section, option) not in used and value != default:
+        takers = [f"{side} {name!r}" for side, registry in (("generator", GENERATORS),
+                                                            ("discriminator", DISCRIMINATORS))
+                  for name in registry if registry.get(name).section == section
+                  and option in registry.get(name).options]
+        raise ConfigError(
+            f"model.{section}.{option}={value!r} is an option of the '{section}' networks only "
+            f"({', '.join(takers)}), and this config uses generator '{model_config.generator}' and "
+            f"discriminator '{model_config.discriminator}'; leave it at its default ({default!r}) "
+            f"or choose a network that takes it.")
+
+
+def discriminator_has_batch_norm(model_config: ml_collections.ConfigDict) -> bool:
+  _, d = networks(model_config)
+  return d.batch_norm(model_config[d.section]) if d.section else d.batch_norm(ml_collections.ConfigDict())
 
 
 def build_generator(model_config: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   """The generator named ``model.generator``, after checking the conditioning choices."""
-  factory = GENERATORS.get(model_config.generator)
-  conditioning.check(model_config, spec, model_config.generator in GENERATORS_WITH_NORM)
-  return factory(model_config, spec)
+  g, _ = networks(model_config)
+  conditioning.check(model_config, spec, g.conditional_norm)
+  return g.build(model_config.generator, model_config, spec)
 
 
 def build_discriminator(model_config: ml_collections.ConfigDict, spec: DataSpec) -> nn.Module:
   """The discriminator named ``model.discriminator`` (its minibatch layer checked by name)."""
-  factory = DISCRIMINATORS.get(model_config.discriminator)
+  g, d = networks(model_config)
   MINIBATCH.get(model_config.d_minibatch)
-  conditioning.check(model_config, spec, model_config.generator in GENERATORS_WITH_NORM)
-  return factory(model_config, spec)
+  conditioning.check(model_config, spec, g.conditional_norm)
+  return d.build(model_config.discriminator, model_config, spec)

@@ -172,3 +172,25 @@ def conv3x3(features: int, spectral_norm: bool, train: bool, use_bias: bool = Tr
   """A SAME-padded stride-1 :class:`Conv` (3x3 by default), spectrally normalised if asked."""
   return spectral(Conv(features, kernel_size, 1, use_bias=use_bias,
                        kernel_init=nn.initializers.xavier_uniform()), spectral_norm, train)
+
+
+BASES = (4, 7)
+
+
+def base_and_depth(resolution: int, bases: tuple[int, ...] = BASES, model: str = "DCGAN") -> tuple[int, int]:
+  """``resolution = base * 2^depth`` with base in ``bases`` and depth >= 1."""
+  for base in bases:
+    depth, size = 0, resolution
+    while size % 2 == 0 and size > base:
+      size //= 2
+      depth += 1
+    if size == base and depth >= 1:
+      return base, depth
+  forms = " or ".join(f"{b}*2^k" for b in bases)
+  raise ConfigError(f"{model} cannot produce resolution {resolution}: it must be {forms} (k >= 1).")
+
+
+def feature_sizes(resolution: int, bases: tuple[int, ...] = BASES) -> list[int]:
+  """Spatial sizes of the feature maps between ``base`` and ``resolution`` (for attention_res)."""
+  base, depth = base_and_depth(resolution, bases)
+  return [base * 2 ** i for i in range(depth + 1)]

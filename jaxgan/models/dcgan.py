@@ -21,29 +21,9 @@ import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
 from jaxgan.models import conditioning
-from jaxgan.models.blocks import generator_norm, maybe_attention
+from jaxgan.models.blocks import BASES, base_and_depth, feature_sizes, generator_norm, maybe_attention  # noqa: F401
 from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu, spectral
 
-BASES = (4, 7)
-
-
-def base_and_depth(resolution: int, bases: tuple[int, ...] = BASES, model: str = "DCGAN") -> tuple[int, int]:
-  """``resolution = base * 2^depth`` with base in ``bases`` and depth >= 1."""
-  for base in bases:
-    depth, size = 0, resolution
-    while size % 2 == 0 and size > base:
-      size //= 2
-      depth += 1
-    if size == base and depth >= 1:
-      return base, depth
-  forms = " or ".join(f"{b}*2^k" for b in bases)
-  raise ConfigError(f"{model} cannot produce resolution {resolution}: it must be {forms} (k >= 1).")
-
-
-def feature_sizes(resolution: int, bases: tuple[int, ...] = BASES) -> list[int]:
-  """Spatial sizes of the feature maps between ``base`` and ``resolution`` (for attention_res)."""
-  base, depth = base_and_depth(resolution, bases)
-  return [base * 2 ** i for i in range(depth + 1)]
 
 
 class DCGANGenerator(nn.Module):

@@ -1,5 +1,9 @@
 """Layers shared by the generators and discriminators.
 
+One module of ~410 lines on purpose: the convolutions, their CPU matmul formulations and
+their custom VJPs share the padding and layout helpers, and are tested as one unit
+against ``lax.conv_general_dilated`` / ``jax.grad`` of the plain ops.
+
 ``conv_transpose`` is :func:`jax.lax.conv_transpose` with a custom VJP. On XLA:CPU the
 plain weight gradient of a strided transposed convolution is lowered to a convolution
 with ``lhs_dilation`` and the batch as contracted dimension, which takes a slow path

@@ -12,8 +12,19 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan.errors import ConfigError
 from jaxgan.models import conditioning
 from jaxgan.models.layers import batch_norm, leaky_relu, spectral
+
+
+def check_mlp_options(section) -> None:
+  """Value checks of ``config.model.mlp`` (the options of both MLP networks)."""
+  if section.init_std < 0:
+    raise ConfigError(f"model.mlp.init_std must be >= 0 (0: Flax's default init), got {section.init_std}")
+  if section.maxout < 0 or section.maxout == 1:
+    raise ConfigError(f"model.mlp.maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, got {section.maxout}")
+  if section.depth < 1:
+    raise ConfigError(f"model.mlp.depth must be >= 1, got {section.depth}")
 
 
 def dense(features: int, init_std: float, **kwargs) -> nn.Dense:

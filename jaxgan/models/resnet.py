@@ -24,8 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import conditioning
-from jaxgan.models.blocks import avg_pool2x, conv3x3, generator_norm, maybe_attention, upsample2x
-from jaxgan.models.dcgan import base_and_depth
+from jaxgan.models.blocks import avg_pool2x, base_and_depth, conv3x3, generator_norm, maybe_attention, upsample2x
 from jaxgan.models.layers import batch_norm, spectral
 
 BASES = (4, 6, 7)

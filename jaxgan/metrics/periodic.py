@@ -17,28 +17,31 @@ import os
 
 import ml_collections
 
-from jaxgan import evaluate as evaluate_lib
+from jaxgan import data as data_lib
+
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import ConfigError
-from jaxgan.state import GAN, GANState, iter_samples, sample_labels
+from jaxgan.metrics import evaluators as evaluate_lib
+from jaxgan.run import Model
+from jaxgan.workdir import Workdir
 
-BEST_DIR = "best"
 EVAL_SEED = 1
 
 
 class PeriodicEvaluator:
   """Runs ``config.eval`` metrics on host states and keeps the best checkpoint."""
 
-  def __init__(self, config: ml_collections.ConfigDict, workdir: str, gan: GAN, say):
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str, model: Model, say):
     e = config.eval
     self.every, self.num_samples, self.mode = e.every, e.num_samples, e.best_mode
-    self.gan, self.say, self.data_config = gan, say, config.data
-    self.names = [evaluate_lib.resolve_name(n.strip(), gan.spec) for n in e.metrics.split(",") if n.strip()]
+    self.model, self.say, self.data_config = model, say, config.data
+    spec, dataset = model.spec, data_lib.dataset(config.data)
+    self.names = [evaluate_lib.resolve_name(n.strip(), spec, dataset) for n in e.metrics.split(",") if n.strip()]
     for name in self.names:
       evaluator = evaluate_lib.EVALUATORS.get(name)
-      if not evaluator.applies(gan.spec):
-        raise ConfigError(f"eval.metrics: {name!r} does not apply to data set {gan.spec.name!r}.")
-    self.best_metric = evaluate_lib.resolve_name(e.best_metric, gan.spec) if e.best_metric else self.names[0]
+      if not evaluator.applies(spec, dataset):
+        raise ConfigError(f"eval.metrics: {name!r} does not apply to data set {spec.name!r}.")
+    self.best_metric = evaluate_lib.resolve_name(e.best_metric, spec, dataset) if e.best_metric else self.names[0]
     if self.best_metric not in self.names:
       raise ConfigError(f"eval.best_metric={self.best_metric!r} is not one of eval.metrics {self.names}.")
     evaluator = evaluate_lib.EVALUATORS.get(self.best_metric)
@@ -46,30 +49,30 @@ class PeriodicEvaluator:
     if self.best_value not in evaluator.headline:
       raise ConfigError(f"eval.best_value={self.best_value!r}: {self.best_metric} reports "
                         f"{list(evaluator.headline)}.")
-    self.metrics_dir = os.path.join(workdir, "metrics")
-    self.best_dir = os.path.join(workdir, BEST_DIR)
+    layout = Workdir(workdir)
+    self.metrics_dir, self.best_dir, self.best_record = layout.eval_metrics, layout.best, layout.best_record
     self.shared: dict = {}  # extractors and reference features, loaded once per run
     self.context(None).check_extractors(self.names)  # fail before training, not at the first eval
 
-  def context(self, state: GANState | None) -> evaluate_lib.EvalContext:
-    generator = "ema" if state is not None and state.ema_params is not None else "live"
+  def context(self, state) -> evaluate_lib.EvalContext:
+    """Metrics of ``state``'s samples (None: only to load the extractors)."""
+    method, model = self.model.method, self.model.model
+    source = {"latent_seed": EVAL_SEED, **(method.sampler_source(state) if state is not None else {})}
     return evaluate_lib.EvalContext(
-        self.gan.spec, self.data_config, lambda num: iter_samples(self.gan, state, num, EVAL_SEED),
-        {"latent_seed": EVAL_SEED, "generator": generator},
-        evaluate_lib.default_reference_split(self.data_config), {}, self.say, shared=self.shared,
-        labels=lambda num: sample_labels(self.gan, num))
+        self.model.spec, self.data_config, lambda num: method.sample(model, state, num, EVAL_SEED, None),
+        source, evaluate_lib.default_reference_split(self.data_config), {}, self.say, shared=self.shared,
+        labels=lambda num: method.sample_labels(model, num, None))
 
   def due(self, step: int, last: bool) -> bool:
     return bool(self.every) and (step % self.every == 0 or last)
 
   def best_so_far(self) -> dict | None:
-    path = os.path.join(self.best_dir, "best.json")
-    if not os.path.exists(path):
+    if not os.path.exists(self.best_record):
       return None
-    with open(path) as f:
+    with open(self.best_record) as f:
       return json.load(f)
 
-  def run(self, step: int, state: GANState, data_state: dict) -> dict[str, dict]:
+  def run(self, step: int, state, data_state: dict) -> dict[str, dict]:
     """Evaluates ``state`` (host arrays) at ``step``; saves it to ``best/`` if it is the best."""
     results = evaluate_lib.compute_metrics(self.context(state), self.names, self.num_samples,
                                            step, self.metrics_dir)
@@ -85,10 +88,10 @@ class PeriodicEvaluator:
         checkpointer.save(step, state, data_state)
       finally:
         checkpointer.close()
-      tmp = os.path.join(self.best_dir, "best.json.tmp")
+      tmp = self.best_record + ".tmp"
       with open(tmp, "w") as f:
         json.dump({"metric": record["metric"], "value_key": self.best_value, "value": value,
                    "mode": self.mode, "step": step}, f)
-      os.replace(tmp, os.path.join(self.best_dir, "best.json"))
+      os.replace(tmp, self.best_record)
     self.say(f"eval @ step {step}: {shown}" + (" (new best, saved to best/)" if better else ""))
     return results

@@ -1,0 +1,33 @@
+"""The GAN family as a :class:`jaxgan.method.Method`: the static :class:`~jaxgan.state.GAN`,
+its :class:`~jaxgan.state.GANState`, the one train step (:mod:`jaxgan.step`) and sampling
+from the (EMA) generator."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxgan.method import Method
+from jaxgan.spec import DataSpec
+from jaxgan.state import GAN, build_gan, create_state, iter_samples, sample_labels
+from jaxgan.step import make_train_step
+
+
+def _describe(config: ml_collections.ConfigDict, spec: DataSpec) -> str:
+  return (f"{config.model.generator}/{config.model.discriminator} GAN on {spec.name} {spec.shape}, "
+          f"loss {config.loss.name}")
+
+
+def _sample(gan: GAN, state, num: int, seed: int, label: int | None = None):
+  return iter_samples(gan, state, num, seed, label=label)
+
+
+METHOD = Method(
+    build=build_gan,
+    init_state=create_state,
+    make_step=make_train_step,
+    batches_per_step=lambda gan: gan.n_critic,
+    sample=_sample,
+    sample_labels=sample_labels,
+    sampler_source=lambda state: {"generator": "ema" if state.ema_params is not None else "live"},
+    describe=_describe,
+)

@@ -1,0 +1,53 @@
+"""The method seam: a model family as a registry entry (GANs first; a VAE and an
+autoregressive model fit the same shape).
+
+A :class:`Method` says how to build the family's static model from a config, create its
+state pytree, make its pure per-device train step, and sample from a state. Everything
+around it is shared by every method: run assembly (:mod:`jaxgan.run`), data, devices
+(:mod:`jaxgan.parallel`), checkpoints, the training loop (:mod:`jaxgan.trainer`),
+reporting, sampling and metrics (:mod:`jaxgan.metrics.evaluators`), one workdir layout
+(:mod:`jaxgan.workdir`) and one set of commands. The state is any pytree with an int32
+``step`` field (the updates done) and ``rng`` (the run's root key); the step is
+``step(state, batch) -> (state, metrics)`` under the ``'batch'`` axis, with ``batch``
+holding ``batches_per_step`` real batches per device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterator
+
+import ml_collections
+import numpy as np
+
+from jaxgan.parallel import StepFn
+from jaxgan.spec import DataSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  """A model family.
+
+  Attributes:
+    build: ``(config, data spec) -> model``: the static half (modules, optimizers,
+      options), raising :class:`jaxgan.errors.ConfigError` on choices it cannot run.
+    init_state: ``(model, seed) -> state``: a fresh state pytree.
+    make_step: ``(model, per-device batch) -> step(state, batch)``: the pure per-device
+      train step (checks the batch split).
+    batches_per_step: ``model -> real batches one step reads`` (GAN: ``n_critic``).
+    sample: ``(model, state, num, seed, label) -> chunks [<= chunk, *shape]`` of samples
+      from fixed latents of ``seed`` (one class when ``label`` is given).
+    sample_labels: ``(model, num, label) -> labels [num] | None`` the samples were drawn for.
+    sampler_source: ``state -> facts`` about the weights that sample (e.g.
+      ``{'generator': 'ema'}``), recorded in every metric's protocol.
+    describe: ``(config, data spec) -> str``: the model and its data in a few words,
+      for the training banner.
+  """
+  build: Callable[[ml_collections.ConfigDict, DataSpec], Any]
+  init_state: Callable[[Any, int], Any]
+  make_step: Callable[[Any, int], StepFn]
+  batches_per_step: Callable[[Any], int]
+  sample: Callable[[Any, Any, int, int, int | None], Iterator[np.ndarray]]
+  sample_labels: Callable[[Any, int, int | None], np.ndarray | None]
+  sampler_source: Callable[[Any], dict]
+  describe: Callable[[ml_collections.ConfigDict, DataSpec], str]

@@ -1,0 +1,12 @@
+"""Model families by name (``config.method``); see :mod:`jaxgan.method` for the seam.
+
+A new family is one module defining its ``METHOD`` and one registration here."""
+
+from __future__ import annotations
+
+from jaxgan import gan
+from jaxgan.method import Method
+from jaxgan.registry import Registry
+
+METHODS: Registry[Method] = Registry("method")
+METHODS.register("gan")(gan.METHOD)

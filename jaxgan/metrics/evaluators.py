@@ -1,0 +1,363 @@
+"""Metrics as a library: the metric registry, the sample/feature cache and the records.
+
+Both the ``python -m jaxgan.evaluate`` command and evaluation during training
+(:mod:`jaxgan.metrics.periodic`) call :func:`compute_metrics` (through :func:`evaluate`
+for a workdir and :func:`evaluate_images` for stored images), as stylegan2-ada's
+``metrics/metric_main.py`` serves its CLI and its training loop.
+
+Each metric is an :class:`Evaluator` picked by name; ``auto`` picks those that apply to the
+run's data set and whose feature extractor weights are present (it says which it skipped
+and why). Whether a metric applies is declared by the metric (the data it needs: images,
+mode centres, the LeNet features of MNIST-like data) and by the data set's registry entry
+(:class:`jaxgan.data.DataSet`: kind, modes, default extractor, the metrics only it has). A
+result is appended to ``WORKDIR/metrics/<record name>.jsonl`` as one JSON line holding the
+values, the checkpoint step and the protocol.
+
+Feature metrics carry their protocol in the record name:
+``<metric>[_<extractor>]<samples>_<reference split>``, e.g. ``fd_lenet10k_test`` (Fréchet
+distance of 10,000 samples to the MNIST test split in LeNet features) or
+``kid_lenet10k_test``. Their protocol records the sample count, the reference data set,
+split and size, the extractor and its weights hash, the resolution, the latent seed and
+whether the EMA generator was used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Callable, Iterator
+
+import ml_collections
+import numpy as np
+
+from jaxgan import data as data_lib
+from jaxgan import reporting
+from jaxgan.data import DataSet
+from jaxgan.errors import JaxganError
+from jaxgan.metrics import digits, extractors, modes, reference, stats
+from jaxgan.registry import Registry
+from jaxgan.run import load_run
+from jaxgan.spec import DataSpec
+from jaxgan.workdir import Workdir
+
+
+class EvalContext:
+  """What metrics draw on, each computed once: samples, extractors, generated and real features.
+
+  ``sampler(num)`` yields the evaluated images (or points) in chunks; ``source`` describes
+  them for the protocol (latent seed and generator weights, or the file they came from).
+  ``labels(num)``, for class-conditional generators, gives the labels the samples were
+  drawn for (class metrics then also report ``label_accuracy``).
+  """
+
+  def __init__(self, spec: DataSpec, data_config, sampler: Callable[[int], Iterator[np.ndarray]],
+               source: dict, reference_split: str, extractor_paths: dict[str, str], say=reporting.say,
+               shared: dict | None = None, labels: Callable[[int], np.ndarray | None] = lambda num: None):
+    self.spec, self.data_config, self.sampler, self.source = spec, data_config, sampler, source
+    self.dataset: DataSet = data_lib.dataset(data_config)
+    self.labels = labels
+    self.reference_split, self.extractor_paths, self.say = reference_split, extractor_paths, say
+    self._cache: dict = {}
+    # Extractors and reference features do not depend on the samples: contexts of one
+    # training run share them through ``shared``.
+    self._shared = {} if shared is None else shared
+
+  def _once(self, key, fn, shared: bool = False):
+    cache = self._shared if shared else self._cache
+    if key not in cache:
+      cache[key] = fn()
+    return cache[key]
+
+  def check_extractors(self, names: list[str]) -> None:
+    """Loads the extractors that metrics ``names`` need; raises if weights are missing."""
+    for name in names:
+      evaluator = EVALUATORS.get(name)
+      if evaluator.extractor is not None:
+        self.extractor(evaluator.extractor, evaluator.extractor_data)
+
+  def samples(self, num: int) -> np.ndarray:
+    return self._once(("samples", num), lambda: np.concatenate(list(self.sampler(num))))
+
+  def extractor(self, name: str, data_name: str = "") -> extractors.FeatureExtractor:
+    """Extractor ``name`` for the run's data set (or for ``data_name``'s, e.g. MNIST's
+    classifier judging Stacked MNIST channels)."""
+    data_config = self.data_config
+    if data_name:
+      data_config = ml_collections.ConfigDict(self.data_config.to_dict())
+      data_config.name = data_name
+    return self._once(("extractor", name, data_name), lambda: extractors.load_extractor(
+        name, data_config, self.extractor_paths.get(name, "")), shared=True)
+
+  def fake(self, name: str, num: int) -> dict[str, np.ndarray]:
+    """Features of ``num`` generated samples (streamed: generated and extracted chunk by chunk)."""
+    return self._once(("fake", name, num), lambda: extractors.extract(
+        self.extractor(name), self.sampler(num), total=num, desc="generated"))
+
+  def real(self, name: str) -> dict[str, np.ndarray]:
+    return self._once(("real", name, self.reference_split), lambda: reference.reference_features(
+        self.extractor(name), self.data_config, self.reference_split, self.say), shared=True)
+
+  def feature_protocol(self, name: str, num: int) -> dict:
+    return {"samples": num, "reference": f"{self.data_config.name} {self.reference_split}",
+            "reference_samples": int(len(self.real(name)["features"])),
+            "resolution": self.data_config.resolution, **self.extractor(name).protocol()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluator:
+  """A metric: whether it applies to a data set (``applies(spec, data set entry)``), how
+  it is computed, its default sample count, the values it reports first, and the
+  feature extractor whose weights it needs."""
+  applies: Callable[[DataSpec, DataSet], bool]
+  compute: Callable[[EvalContext, int], dict]  # (context, num_samples) -> values + "protocol"
+  default_samples: int
+  headline: tuple[str, ...]  # keys printed in the table
+  extractor: str | None = None  # feature metrics: the extractor whose weights they need
+  uses_reference: bool = True   # compares with a real split (named in the record name)
+  extractor_data: str = ""      # the extractor is the one of this data set, not the run's
+
+  def record_name(self, name: str, num: int, reference_split: str) -> str:
+    if self.extractor is None:
+      return name
+    return f"{name}{_count(num)}" + (f"_{reference_split}" if self.uses_reference else "")
+
+
+def _count(n: int) -> str:
+  return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+EVALUATORS: Registry[Evaluator] = Registry("metric")
+
+
+def _modes(ctx: EvalContext, num: int) -> dict:
+  centers, std = ctx.dataset.modes()
+  min_count = max(1, round(20 * num / 2500))
+  return modes.mode_stats(ctx.samples(num), centers, std, min_count=min_count)
+
+
+def _is_image(spec: DataSpec, dataset: DataSet) -> bool:
+  return spec.kind == "image"
+
+
+def _has_modes(spec: DataSpec, dataset: DataSet) -> bool:
+  return dataset.modes is not None
+
+
+def _uses_lenet(spec: DataSpec, dataset: DataSet) -> bool:
+  """MNIST-like data: the data set's feature metrics use jaxgan's LeNet classifier."""
+  return spec.kind == "image" and dataset.feature_extractor(spec) == "lenet"
+
+
+def _declared(name: str) -> Callable[[DataSpec, DataSet], bool]:
+  """A metric of particular data sets: it applies where the data set's entry lists it."""
+  return lambda spec, dataset: name in dataset.metrics
+
+
+def _fd(ctx: EvalContext, num: int, name: str) -> dict:
+  real = ctx.real(name)
+  mu, sigma = stats.feature_stats(ctx.fake(name, num)["features"])
+  return {"fd": stats.frechet_distance(mu, sigma, real["mu"], real["sigma"]),
+          "protocol": ctx.feature_protocol(name, num)}
+
+
+def _kid(ctx: EvalContext, num: int, name: str) -> dict:
+  mean, std = stats.kernel_inception_distance(ctx.real(name)["features"], ctx.fake(name, num)["features"])
+  return {"kid": mean, "kid_std": std,
+          "protocol": {**ctx.feature_protocol(name, num), "subsets": 100, "subset_size": 1000,
+                       "kernel": "(x.y/d + 1)^3"}}
+
+
+def _prd(ctx: EvalContext, num: int, name: str) -> dict:
+  precision, recall = stats.precision_recall(ctx.real(name)["features"], ctx.fake(name, num)["features"], k=3)
+  return {"precision": precision, "recall": recall, "protocol": {**ctx.feature_protocol(name, num), "k": 3}}
+
+
+def _dc(ctx: EvalContext, num: int, name: str) -> dict:
+  density, coverage = stats.density_coverage(ctx.real(name)["features"], ctx.fake(name, num)["features"], k=5)
+  return {"density": density, "coverage": coverage, "protocol": {**ctx.feature_protocol(name, num), "k": 5}}
+
+
+def _classes(ctx: EvalContext, num: int, name: str) -> dict:
+  extractor = ctx.extractor(name)
+  preds = ctx.fake(name, num)["logits"].argmax(axis=1)
+  result = modes.class_mode_stats(preds, extractor.meta.get("num_classes", 10))
+  labels = ctx.labels(num)
+  if labels is not None:
+    result["label_accuracy"] = float(np.mean(preds == labels))
+  result["protocol"] = {"samples": num, **extractor.protocol()}
+  return result
+
+
+def _stacked_modes(ctx: EvalContext, num: int) -> dict:
+  """Stacked MNIST: each channel classified by the MNIST LeNet; mode = the digit triple."""
+  extractor = ctx.extractor("lenet", "mnist")
+  channels = (x.transpose(0, 3, 1, 2)[..., None].reshape(-1, x.shape[1], x.shape[2], 1)
+              for x in ctx.sampler(num))  # [n, R, R, 3] -> [3n, R, R, 1], sample-major
+  digits_ = extractors.extract(extractor, channels, total=3 * num, desc="channels")["logits"].argmax(1)
+  result = modes.class_mode_stats(digits_.reshape(num, 3) @ np.array([100, 10, 1]), 1000)
+  result["protocol"] = {"samples": num, **extractor.protocol(),
+                        "mode": "LeNet(MNIST) digit of each RGB channel, 1,000 triples"}
+  return result
+
+
+def _feature_metric(fn, extractor: str, headline: tuple[str, ...], applies=_uses_lenet,
+                    default_samples: int = 10_000, uses_reference: bool = True) -> Evaluator:
+  return Evaluator(applies=applies, compute=lambda ctx, num: fn(ctx, num, extractor),
+                   default_samples=default_samples, headline=headline, extractor=extractor,
+                   uses_reference=uses_reference)
+
+
+EVALUATORS.register("modes")(Evaluator(
+    applies=_has_modes, compute=_modes, default_samples=2500,
+    headline=("modes_captured", "num_modes", "high_quality_share", "reverse_kl")))
+EVALUATORS.register("digits_classes")(Evaluator(
+    applies=_declared("digits_classes"),
+    compute=lambda ctx, num: digits.digits_class_stats(ctx.samples(num), ctx.labels(num)), default_samples=1000,
+    headline=("classes_found", "max_class_share", "mean_top_prob")))
+def _inception_score(ctx: EvalContext, num: int, name: str) -> dict:
+  mean, std = stats.inception_score(ctx.fake(name, num)["logits"], splits=10)
+  return {"is": mean, "is_std": std, "protocol": {"samples": num, "splits": 10, **ctx.extractor(name).protocol()}}
+
+
+EVALUATORS.register("fid")(_feature_metric(_fd, "inception", ("fd",), applies=_is_image))
+EVALUATORS.register("is")(_feature_metric(_inception_score, "inception", ("is", "is_std"),
+                                          applies=_is_image, uses_reference=False))
+EVALUATORS.register("kid_inception")(_feature_metric(_kid, "inception", ("kid", "kid_std"), applies=_is_image))
+EVALUATORS.register("prd_inception")(_feature_metric(_prd, "inception", ("precision", "recall"), applies=_is_image))
+EVALUATORS.register("dc_inception")(_feature_metric(_dc, "inception", ("density", "coverage"), applies=_is_image))
+EVALUATORS.register("fd_lenet")(_feature_metric(_fd, "lenet", ("fd",)))
+EVALUATORS.register("kid_lenet")(_feature_metric(_kid, "lenet", ("kid", "kid_std")))
+EVALUATORS.register("prd_lenet")(_feature_metric(_prd, "lenet", ("precision", "recall")))
+EVALUATORS.register("dc_lenet")(_feature_metric(_dc, "lenet", ("density", "coverage")))
+EVALUATORS.register("classes_lenet")(_feature_metric(
+    _classes, "lenet", ("modes_captured", "num_modes", "kl_to_uniform", "max_mode_share"),
+    uses_reference=False))
+
+EVALUATORS.register("stacked_modes")(Evaluator(
+    applies=_declared("stacked_modes"), compute=_stacked_modes, default_samples=26_000,
+    headline=("modes_captured", "num_modes", "kl_to_uniform"), extractor="lenet",
+    uses_reference=False, extractor_data="mnist"))
+
+# Short names: the metric on the data set's default extractor (LeNet for MNIST-like data,
+# Inception otherwise).
+ALIASES = ("kid", "prd", "dc", "classes")
+
+
+def resolve_name(name: str, spec: DataSpec, dataset: DataSet) -> str:
+  """A short name (:data:`ALIASES`) on the data set's default extractor; others unchanged."""
+  if name not in ALIASES:
+    return name
+  if name == "classes":  # class counts come from a classifier of the data set's own classes
+    return "classes_lenet"
+  return f"{name}_{dataset.feature_extractor(spec)}"
+
+
+def default_reference_split(data_config) -> str:
+  """The real split the data set's entry compares with (test where it has one)."""
+  return data_lib.dataset(data_config).reference_split
+
+
+def _auto_names(ctx: EvalContext) -> list[str]:
+  names = []
+  for name in EVALUATORS.names():
+    evaluator = EVALUATORS.get(name)
+    if not evaluator.applies(ctx.spec, ctx.dataset):
+      continue
+    if evaluator.extractor is not None:
+      try:
+        ctx.check_extractors([name])
+      except JaxganError as e:
+        ctx.say(f"auto: skipping {name}: {e}")
+        continue
+    names.append(name)
+  return names
+
+
+def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | None = None,
+             seed: int = 1, step: int | None = None, reference_split: str = "",
+             extractor_paths: dict[str, str] | None = None, say=reporting.say,
+             best: bool = False) -> dict[str, dict]:
+  """Computes metrics on a trained run and appends each to ``WORKDIR/metrics/<record name>.jsonl``.
+
+  ``best=True`` evaluates the best checkpoint kept by ``config.eval`` instead of the newest.
+  Returns ``{record name: record}``.
+  """
+  run = load_run(workdir, step, say=say, best=best)
+  source = {"latent_seed": seed, **run.sampler_source()}
+  ctx = EvalContext(run.spec, run.config.data, lambda num: run.iter_samples(num, seed), source,
+                    reference_split or default_reference_split(run.config.data), extractor_paths or {}, say,
+                    labels=lambda num: run.sample_labels(num))
+  return compute_metrics(ctx, names, num_samples, run.step, Workdir(workdir).eval_metrics)
+
+
+def evaluate_images(path: str, data_config, names: list[str] | None = None,
+                    num_samples: int | None = None, reference_split: str = "",
+                    extractor_paths: dict[str, str] | None = None, out_dir: str = "",
+                    say=reporting.say) -> dict[str, dict]:
+  """Metrics of images stored in ``path`` (``.npz`` with ``x [N, R, R, C]`` in [-1, 1], as
+  written by ``python -m jaxgan.sample --npz``), judged against ``data_config``'s data set."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      images = np.asarray(f["x"], np.float32)
+  except (OSError, ValueError, KeyError) as e:
+    raise JaxganError(f"Cannot read images from {path!r} ({e}); expected an .npz with an array "
+                      "'x' [N, H, W, C] in [-1, 1] (python -m jaxgan.sample --npz writes one).") from None
+  spec = data_lib.spec(data_config)
+  if images.ndim != len(spec.shape) + 1:
+    raise JaxganError(f"{path!r} holds x of shape {images.shape}; {spec.name} samples are [N, "
+                      f"{', '.join(map(str, spec.shape))}].")
+
+  def sampler(num):
+    if num > len(images):
+      raise JaxganError(f"{path!r} holds {len(images)} images; --num_samples {num} asks for more.")
+    yield images[:num]
+
+  ctx = EvalContext(spec, data_config, sampler, {"images": os.path.abspath(path)},
+                    reference_split or default_reference_split(data_config), extractor_paths or {}, say)
+  num_samples = num_samples or len(images)
+  return compute_metrics(ctx, names, num_samples, None,
+                         out_dir or os.path.splitext(path)[0] + "_metrics")
+
+
+def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int | None,
+                    step: int | None, out_dir: str) -> dict[str, dict]:
+  """Runs metrics ``names`` (default: auto) in ``ctx``; appends records to ``out_dir/<name>.jsonl``."""
+  spec = ctx.spec
+  names = [resolve_name(n, spec, ctx.dataset) for n in names] if names else _auto_names(ctx)
+  if not names:
+    raise JaxganError(f"No metric applies to data set {spec.name!r} (or its feature extractor "
+                      "weights are missing; see the messages above).")
+  for name in names:
+    if not EVALUATORS.get(name).applies(spec, ctx.dataset):
+      raise JaxganError(f"Metric {name!r} does not apply to data set {spec.name!r}.")
+  results = {}
+  os.makedirs(out_dir, exist_ok=True)
+  for name in names:
+    evaluator = EVALUATORS.get(name)
+    n = num_samples or evaluator.default_samples
+    result = evaluator.compute(ctx, n)
+    result["protocol"].update({**ctx.source, "data": spec.name})
+    record_name = evaluator.record_name(name, n, ctx.reference_split)
+    record = {"metric": record_name, "step": step, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              **result}
+    with open(os.path.join(out_dir, f"{record_name}.jsonl"), "a") as f:
+      f.write(json.dumps(record) + "\n")
+    results[record_name] = dict(record, headline=evaluator.headline)
+  return results
+
+
+def format_results(results: dict[str, dict]) -> str:
+  lines = []
+  for name, record in results.items():
+    keys = [k for k in record["headline"] if k in record]
+    keys += ["label_accuracy"] if "label_accuracy" in record else []
+    values = ", ".join(f"{k}={record[k]:.4g}" if isinstance(record[k], float) else f"{k}={record[k]}"
+                       for k in keys)
+    protocol = ", ".join(f"{k}={v}" for k, v in record["protocol"].items())
+    at = f" @ step {record['step']}" if record["step"] is not None else ""
+    lines.append(f"{name}{at}: {values}\n  protocol: {protocol}")
+  return "\n".join(lines)
+
+

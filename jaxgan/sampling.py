@@ -1,0 +1,45 @@
+"""Samples of a trained run written to files: a picture (image grid, or a scatter against
+real points for 2D data) and optionally the raw samples as ``.npz``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+
+from jaxgan import data as data_lib
+from jaxgan import reporting
+from jaxgan.run import load_run
+from jaxgan.workdir import Workdir
+
+
+@dataclasses.dataclass
+class Written:
+  """What :func:`write_samples` wrote."""
+  paths: list[str]
+  num: int
+  step: int
+  weights: str  # which weights sampled, e.g. "EMA generator"
+
+
+def write_samples(workdir: str, num: int = 64, out: str | None = None, npz: str | None = None,
+                  seed: int = 0, step: int | None = None, best: bool = False,
+                  label: int | None = None, say=reporting.say) -> Written:
+  """``num`` samples of the run in ``workdir`` (newest checkpoint, ``step``, or the best one)
+  from latent seed ``seed`` (one class with ``label``): a picture at ``out`` (default
+  ``WORKDIR/samples/sample.png``) and, with ``npz``, ``x [N, *shape]`` in the data's range,
+  ``step`` and (class-conditional runs) ``label``."""
+  run = load_run(workdir, step, say=say, best=best)
+  samples = run.samples(num, seed, label)
+  out = out or os.path.join(Workdir(workdir).samples, "sample.png")
+  real = data_lib.reference_points(run.config.data, reporting.SCATTER_POINTS, run.config.seed)
+  reporting.save_samples_picture(out, samples, real, f"{run.spec.name}, step {run.step}")
+  written = [out]
+  if npz:
+    os.makedirs(os.path.dirname(os.path.abspath(npz)), exist_ok=True)
+    labels = run.sample_labels(num, label)
+    np.savez(npz, x=samples, step=run.step, **({} if labels is None else {"label": labels}))
+    written.append(npz)
+  source = run.sampler_source().get("generator", "live")
+  return Written(written, num, run.step, f"{'EMA' if source == 'ema' else 'live'} generator")

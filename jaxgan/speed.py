@@ -1,0 +1,171 @@
+"""Step throughput (the library behind ``python -m jaxgan.benchmark``): ``python -m jaxgan.benchmark --config configs/bench_dcgan32.py [--steps 20]``,
+or ``python -m jaxgan.benchmark --suite`` for the standard cases (:data:`SUITE`).
+
+Measures the real train step (same code as training) on a constant batch already on the
+devices, and prints one JSON object:
+
+* ``compile_s``: lowering + XLA compilation of the step;
+* ``steps_per_sec_with_data``: the same, with each step's batch read from the data
+  pipeline, split over devices and transferred one step ahead, as in training;
+* ``steps_per_sec`` / ``images_per_sec``: steady state after ``--warmup`` steps, timed over
+  ``--steps`` steps ended by ``block_until_ready`` (compilation excluded);
+* ``xla_gflop_per_step`` and ``xla_gflops``: XLA's cost analysis of the compiled step,
+  and that count times the measured rate (XLA counts the multiply-by-zero work of
+  dilated convolutions, so this overstates useful work for generators);
+* ``useful_gflop_per_step`` and ``useful_gflops``: the analytic count of
+  :mod:`jaxgan.flops` (multiply-adds of every matmul and convolution in the traced step,
+  without the zeros of dilated inputs), summed over devices, and that count times the rate;
+* ``matmul_gflops``: a 2048x2048 fp32 matmul measured in the same process, the machine's
+  practical peak, and ``fraction_of_matmul`` = ``useful_gflops / matmul_gflops``;
+* ``peak_host_memory_mb``: the process's peak resident set size.
+
+The recipe's ``dtype`` (mixed precision), ``train.grad_accum`` and
+``train.steps_per_dispatch`` apply; with ``steps_per_dispatch = k`` each call runs ``k``
+steps and every rate still counts steps.
+
+``--suite`` runs each case of :data:`SUITE` in its own process (so the peak memory is the
+case's own) and prints a JSON list of the results.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import jax
+import jax.numpy as jnp
+
+from jaxgan.errors import JaxganError
+from jaxgan.flops import count_flops
+from jaxgan.parallel import AXIS, shard
+from jaxgan.run import build_model, build_step, device_feed
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
+  """Best-of-``repeats`` fp32 ``n x n`` matmul rate on the default device, GFLOP/s."""
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+  b = jax.random.normal(jax.random.PRNGKey(1), (n, n), jnp.float32)
+  f = jax.jit(lambda x, y: x @ y)
+  f(a, b).block_until_ready()
+  best = float("inf")
+  for _ in range(repeats):
+    t = time.perf_counter()
+    f(a, b).block_until_ready()
+    best = min(best, time.perf_counter() - t)
+  return 2 * n ** 3 / best / 1e9
+
+
+def _xla_flops(compiled) -> float:
+  cost = compiled.cost_analysis()
+  if isinstance(cost, (list, tuple)):
+    return float(sum(c.get("flops", 0.0) for c in cost if c))
+  return float((cost or {}).get("flops", 0.0))
+
+
+def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
+  """Times ``config``'s train step; see the module docstring for the fields."""
+  devices, spec, source, batch, state, per_device_step, step_fn = build_step(config)
+  t = config.train
+  k = t.steps_per_dispatch  # train steps per call
+  first = lambda tree: jax.tree.map(lambda x: x[0], tree)
+  one_step_batch = jax.tree.map(lambda x: x[:, 0], batch) if k > 1 else batch
+  useful = len(devices) * count_flops(per_device_step, first(state), first(one_step_batch),
+                                      axis_env=[(AXIS, len(devices))])
+
+  began = time.perf_counter()
+  compiled = step_fn.lower(state, batch).compile()
+  compile_s = time.perf_counter() - began
+  for _ in range(warmup):
+    state, metrics = compiled(state, batch)
+  jax.block_until_ready(state)
+  began = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = compiled(state, batch)
+  jax.block_until_ready((state, metrics))
+  elapsed = time.perf_counter() - began
+
+  steps_per_sec = steps * k / elapsed
+
+  # The same steps fed from the data pipeline (read, split, transfer every step), as in
+  # training, to show whether the step waits for data.
+  feed = device_feed(build_model(config), source, devices)
+  state, metrics = compiled(state, feed.take(k))
+  jax.block_until_ready(state)
+  began = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = compiled(state, feed.take(k))
+    feed.prefetch(k)  # as the trainer does: the next input is read while this step runs
+  jax.block_until_ready((state, metrics))
+  data_steps_per_sec = steps * k / (time.perf_counter() - began)
+  flops = _xla_flops(compiled) / k
+  peak = matmul_gflops()
+  achieved = flops * steps_per_sec / 1e9
+  useful_rate = useful * steps_per_sec / 1e9
+  device = devices[0]
+  return {
+      "generator": config.model.generator,
+      "discriminator": config.model.discriminator,
+      "data_shape": list(spec.shape),
+      "batch_size": t.batch_size,
+      "n_critic": t.n_critic,
+      "steps_per_dispatch": k,
+      "dtype": config.dtype,
+      "grad_accum": t.grad_accum,
+      "devices": len(devices),
+      "platform": device.platform,
+      "device_kind": device.device_kind,
+      "parallel": t.parallel,
+      "compile_s": round(compile_s, 3),
+      "steps_per_sec": round(steps_per_sec, 3),
+      "images_per_sec": round(steps_per_sec * t.batch_size, 1),
+      "steps_per_sec_with_data": round(data_steps_per_sec, 3),
+      "xla_gflop_per_step": round(flops / 1e9, 3),
+      "xla_gflops": round(achieved, 2),
+      "useful_gflop_per_step": round(useful / 1e9, 3),
+      "useful_gflops": round(useful_rate, 2),
+      "matmul_gflops": round(peak, 2),
+      "fraction_of_matmul": float(f"{useful_rate / peak:.3g}") if peak else None,  # 3 significant digits
+      "peak_host_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+      "timed_steps": steps * k,
+      "jax_version": jax.__version__,
+      "host": platform.processor() or platform.machine(),
+      "date": datetime.date.today().isoformat(),
+  }
+
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+
+# (name, recipe, overrides, most timed steps): the standard speed cases.
+SUITE = (
+    ("dcgan32_batch64", "bench_dcgan32.py", {}, 20),
+    ("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20),
+    ("dcgan32_batch64_bf16", "bench_dcgan32.py", {"dtype": "bfloat16"}, 20),
+    ("sngan_resnet32_batch64", "cifar10_sngan.py",
+     {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3),
+    ("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200),
+)
+
+
+def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
+  """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
+  results = []
+  for name, recipe, overrides, most_steps in SUITE:
+    with tempfile.TemporaryDirectory() as tmp:  # the command of jaxgan.benchmark, in a fresh process
+      out = os.path.join(tmp, "result.json")
+      command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, recipe),
+                 "--steps", str(min(steps, most_steps)), "--warmup", str(warmup), "--out", out,
+                 *[f"--config.{k}={v}" for k, v in overrides.items()]]
+      say(f"[{len(results) + 1}/{len(SUITE)}] {name}: {' '.join(command[1:])}")
+      done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+      if done.returncode:
+        raise JaxganError(f"benchmark case {name} failed:\n{done.stderr[-2000:]}")
+      with open(out) as f:
+        results.append({"case": name, **json.load(f)})
+  return results

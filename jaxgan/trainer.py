@@ -1,0 +1,199 @@
+"""The training loop, for every method: ``train_and_evaluate(config, workdir)``.
+
+Reads top to bottom: config -> workdir -> data -> state (fresh or resumed) -> the parallel
+step in a loop -> logs, pictures and checkpoints (:mod:`jaxgan.run` assembles the pieces).
+Rerunning with the same workdir resumes from the newest complete checkpoint; Ctrl-C or
+SIGTERM saves one and exits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import threading
+import time
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import data as data_lib
+from jaxgan import distributed, hostmem, parallel, reporting
+from jaxgan import run as run_lib
+from jaxgan.checkpoint import Checkpointer
+from jaxgan.errors import CheckpointError, ConfigError, NonFiniteError
+from jaxgan.metrics.periodic import PeriodicEvaluator
+from jaxgan.reporting import say
+
+
+@dataclasses.dataclass
+class TrainResult:
+  """What a finished (or stopped) run leaves: the final host state and where things are."""
+  state: Any
+  step: int
+  workdir: str
+  metrics: dict[str, float]
+  stopped_by: str | None = None
+
+
+class StopRequest:
+  """Turns the first Ctrl-C / SIGTERM into a request to checkpoint and stop; a second Ctrl-C aborts."""
+
+  def __init__(self):
+    self.signal_name: str | None = None
+    self._previous = {}
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGINT, signal.SIGTERM):
+        self._previous[sig] = signal.signal(sig, self._handle)
+
+  def _handle(self, signum, frame):
+    if self.signal_name is not None and signum == signal.SIGINT:
+      raise KeyboardInterrupt
+    self.signal_name = signal.Signals(signum).name
+    say(f"{self.signal_name} received: saving a checkpoint and stopping "
+        "(press Ctrl-C again to abort without saving).")
+
+  def restore(self):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+def _non_finite(tree: Any) -> list[str]:
+  bad = []
+  for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+    arr = np.asarray(leaf)
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+      bad.append(jax.tree_util.keystr(path))
+  return bad
+
+
+def picture_count(spec, config: ml_collections.ConfigDict) -> int:
+  """Samples per progress picture: a scatter's worth of points, or ``log.num_samples`` images."""
+  return reporting.SCATTER_POINTS if spec.kind == "points" else config.log.num_samples
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainResult:
+  """Trains ``config`` in ``workdir`` (resuming if it holds checkpoints); returns the final state."""
+  config_lib.check_keys(config)
+  config_lib.validate(config)
+  distributed.initialize(config)
+  devices = run_lib.select_devices(config)
+  processes, process = jax.process_count(), jax.process_index()
+  if processes > 1 and config.eval.every:
+    raise ConfigError("eval.every > 0 evaluates during single-process training only; in a "
+                      "multi-process run set eval.every=0 and evaluate its checkpoints with "
+                      "python -m jaxgan.evaluate --workdir ...")
+  model = run_lib.build_model(config)  # fails on bad model/loss names before touching the workdir
+  spec, t = model.spec, config.train
+  model.method.make_step(model.model, t.batch_size // len(devices))  # ... and on batch splits it cannot take
+  # Loads the metrics' feature extractors: missing weights fail here, not at the first eval.
+  evaluator = PeriodicEvaluator(config, workdir, model, say) if config.eval.every else None
+  layout = run_lib.prepare_workdir(workdir, config)
+  source = data_lib.build(config.data, t.batch_size, config.seed, shard=(process, processes))
+
+  checkpointer = Checkpointer(layout.checkpoints, config.checkpoint.keep, say)
+  host_state, start = run_lib.fresh_state(model), 0
+  restored = run_lib.restore(checkpointer, model, template=host_state)
+  if restored is not None:
+    host_state, start = restored[0], restored[2]
+  if restored is not None:
+    try:
+      source.set_state(restored[1])
+    except ValueError as e:
+      raise CheckpointError(f"Cannot resume {workdir!r}: {e}") from None
+    say(f"Resuming {workdir} from step {start} (checkpoints: {checkpointer.directory}).")
+  if start >= t.steps:
+    say(f"{workdir} is already trained to step {start} >= train.steps={t.steps}; nothing to do.")
+    checkpointer.close()
+    return TrainResult(host_state, start, workdir, {})
+
+  say(f"Training {model.method.describe(config, spec)}, {t.steps} steps of "
+      f"batch {t.batch_size} on {len(devices)} {devices[0].platform} device(s) ({t.parallel}); "
+      f"workdir {workdir}" + ("" if hostmem.in_effect() == "system" else f"; host allocator {hostmem.in_effect()}"))
+  # Single steps only to realign a run resumed off a multiple of k (k changed in between).
+  step_fns = run_lib.parallel_step(model, devices, single=start % t.steps_per_dispatch != 0)
+  k = step_fns.steps_per_call
+  # XLA:CPU runs each device's part of a step on a shared thread pool; with several steps
+  # queued by asynchronous dispatch, parts of different steps can occupy every thread while
+  # each waits in an all-reduce for a partner that never gets one (seen as an aborted
+  # rendezvous with 2 devices on 2 cores). One step in flight at a time avoids it.
+  one_step_in_flight = devices[0].platform == "cpu" and len(devices) > 1
+  state = parallel.replicate(host_state, devices)
+  feed = run_lib.device_feed(model, source, devices)
+  primary = distributed.is_primary()  # logs, pictures and messages come from process 0
+  reporter = reporting.Reporter(layout.train_metrics, layout.tensorboard, start, t.steps,
+                                config.log.progress, config.log.tensorboard, write=primary)
+  real_points = data_lib.reference_points(config.data, reporting.SCATTER_POINTS, config.seed)
+  stop = StopRequest()
+  metrics: dict[str, float] = {}
+  began, step, stopping = time.perf_counter(), start, False
+  last_picture = None
+
+  def stop_requested(step: int) -> bool:
+    """Ctrl-C / SIGTERM seen; in a multi-process run, by any process (agreed at log steps)."""
+    if processes == 1:
+      return stop.signal_name is not None
+    return step % config.log.every == 0 and distributed.any_process(stop.signal_name is not None)
+
+  def stop_if_non_finite(tree: Any, what: str) -> None:
+    bad = _non_finite(tree)
+    if bad:
+      raise NonFiniteError(
+          f"Non-finite {what} ({', '.join(bad[:3])}) at step {step}; training stopped. "
+          f"The newest checkpoint (step {checkpointer.latest_step()}) is intact and was not "
+          "overwritten. Lower train.g_lr / train.d_lr or change the loss, then rerun to "
+          "resume from it.")
+
+  try:
+    while step < t.steps:
+      chunk = k if step % k == 0 else 1
+      state, step_metrics = (step_fns.call if chunk == k else step_fns.single)(state, feed.take(chunk))
+      if step + chunk < t.steps:
+        feed.prefetch(k if (step + chunk) % k == 0 else 1)  # while the step runs
+      if one_step_in_flight:
+        jax.block_until_ready(step_metrics)
+      step += chunk
+      reporter.advance(chunk)
+      stopping = stop_requested(step)
+      last = step == t.steps or stopping
+      if step % config.log.every == 0 or last:
+        metrics = {k: float(v) for k, v in parallel.unreplicate(step_metrics).items()}
+        stop_if_non_finite(metrics, "losses or metrics")
+        reporter.log(step, metrics)
+      host = None  # device 0's state on the host, fetched at most once per step
+      if step % config.checkpoint.every == 0 or last:
+        host = parallel.unreplicate(state)
+        stop_if_non_finite(host, "parameters or optimizer state (checked before saving)")
+        checkpointer.save(step, host, feed.state())
+      if evaluator is not None and evaluator.due(step, last):
+        host = host if host is not None else parallel.unreplicate(state)
+        evaluator.run(step, host, feed.state())
+      if primary and config.log.sample_every and (step % config.log.sample_every == 0 or last):
+        host = host if host is not None else parallel.unreplicate(state)
+        samples = np.concatenate(list(model.method.sample(model.model, host, picture_count(spec, config),
+                                                          config.seed, None)))
+        last_picture = reporting.save_samples_picture(layout.sample_picture(step), samples, real_points,
+                                                      f"{spec.name}, step {step}")
+      if stopping:
+        break
+  finally:
+    stop.restore()
+    reporter.close()
+    checkpointer.close()
+
+  elapsed = time.perf_counter() - began
+  done = step - start
+  where = [f"checkpoints {checkpointer.directory} (newest: step {step})",
+           f"metrics {layout.train_metrics}"]
+  if config.log.tensorboard:
+    where.append(f"TensorBoard {layout.tensorboard}")
+  if last_picture:
+    where.append(f"samples {last_picture}")
+  stopped_by = stop.signal_name or ("a signal to another process" if stopping else None)
+  if stopped_by:
+    say(f"Stopped by {stopped_by} at step {step}; rerun the same command to resume.")
+  say(f"Done: {done} steps in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} steps/s, "
+      f"compilation included). Wrote: " + "; ".join(where) + ".")
+  return TrainResult(parallel.unreplicate(state), step, workdir, metrics, stopped_by)
