@@ -18,15 +18,15 @@ USER_ERRORS = (JaxganError, ValueError, OSError)
 USER_ERROR_EXIT = 2
 
 
-def run(body: Callable[[], Any], show: Callable[[Any], None] = lambda result: None) -> int:
-  """Runs ``body()``, then ``show(result)``; returns the exit code (0, or 2 on a user error)."""
+def run(body: Callable[[], Any], show: Callable[[Any], int | None] = lambda result: None) -> int:
+  """Runs ``body()``, then ``show(result)``; returns the exit code: what ``show`` returns
+  (0 if nothing), or 2 on a user error."""
   try:
     result = body()
   except USER_ERRORS as e:
     print(f"error: {e}", file=sys.stderr)
     return USER_ERROR_EXIT
-  show(result)
-  return 0
+  return show(result) or 0
 
 
 def print_json(result: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import importlib.util
 import json
 import os
@@ -173,6 +174,11 @@ def _parse_value(text: str, current: Any, key: str) -> Any:
     raise ConfigError(f"--config.{key} expects true/false, got {text!r}")
   if isinstance(current, str):
     return text
+  if isinstance(current, float):
+    try:
+      return float(text)  # also 'nan' and 'inf', which validate() then refuses by name
+    except ValueError:
+      raise ConfigError(f"--config.{key} expects a number, got {text!r}") from None
   try:
     value = ast.literal_eval(text)
   except (ValueError, SyntaxError):
@@ -208,10 +214,20 @@ def load_recipe(path: str) -> ml_collections.ConfigDict:
   spec = importlib.util.spec_from_file_location("jaxgan_recipe", path)
   module = importlib.util.module_from_spec(spec)
   try:
-    spec.loader.exec_module(module)
+    spec.loader.exec_module(module)  # a recipe is Python: jaxgan runs it
+  except SyntaxError as e:
+    raise ConfigError(f"Config file {path!r} is not valid Python: {e.msg} (line {e.lineno}).") from None
+  except Exception as e:
+    raise ConfigError(f"Config file {path!r} failed while loading: {type(e).__name__}: {e}") from None
+  if not callable(getattr(module, "get_config", None)):
+    raise ConfigError(f"Config file {path!r} defines no get_config(); a recipe is a Python file with "
+                      "def get_config(): returning jaxgan.config.default_config() with fields changed.")
+  try:
     config = module.get_config()
   except AttributeError as e:  # ml_collections refuses new keys on the locked schema
     raise ConfigError(f"Config file {path!r} sets a key the schema does not have: {e}") from None
+  except Exception as e:
+    raise ConfigError(f"Config file {path!r}: get_config() raised {type(e).__name__}: {e}") from None
   check_keys(config, where=f"in {path}")
   return config
 
@@ -231,8 +247,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if t[key] < 1:
       raise ConfigError(f"train.{key} must be >= 1, got {t[key]}")
   for key in ("g_lr", "d_lr"):
-    if not t[key] > 0:
-      raise ConfigError(f"train.{key} must be > 0, got {t[key]}")
+    if not (t[key] > 0 and math.isfinite(t[key])):
+      raise ConfigError(f"train.{key} must be a finite number > 0, got {t[key]}")
+  floats = [(k, v) for k, v in flatten(config).items() if isinstance(v, float) and not math.isfinite(v)]
+  if floats:
+    raise ConfigError(f"{floats[0][0]}={floats[0][1]}: config values must be finite numbers.")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
   models.check_options(config.model)  # the architectures' own options (config.model.<section>)

@@ -24,6 +24,7 @@ import os
 
 import jax
 import ml_collections
+import numpy as np
 from jax.experimental import multihost_utils
 
 from jaxgan.errors import ConfigError, JaxganError
@@ -72,5 +73,4 @@ def any_process(flag: bool) -> bool:
   """``flag`` OR-ed over all processes (so all of them take the same branch)."""
   if jax.process_count() == 1:
     return flag
-  import numpy as np
   return bool(np.any(multihost_utils.process_allgather(np.asarray(flag))))

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
   def show(results):
     print(format_results(results))
-    print(f"Appended to {out_dir}/<metric>.jsonl")
+    print("Appended to " + ", ".join(os.path.join(out_dir, f"{name}.jsonl") for name in results))
 
   return cli.run(body, show)
 

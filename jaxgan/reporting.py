@@ -72,6 +72,31 @@ def save_scatter(path: str, real: np.ndarray, fake: np.ndarray, title: str = "")
   return path
 
 
+def drop_rows_after(path: str, step: int) -> None:
+  """Removes the rows of JSON-lines file ``path`` logged after ``step`` (and any row cut
+  short): a run resumed from
+  checkpoint ``step`` logs those steps again, so ``metrics.jsonl`` keeps one row per step
+  however often a run is resumed. Rewritten atomically, and only when there is such a row."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    lines = [line for line in f.read().splitlines() if line.strip()]
+
+  def logged_by_then(line: str) -> bool:
+    try:
+      return json.loads(line).get("step", 0) <= step
+    except ValueError:  # a row cut short by a kill mid-write
+      return False
+
+  keep = [line for line in lines if logged_by_then(line)]
+  if len(keep) == len(lines):
+    return
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.write("".join(line + "\n" for line in keep))
+  os.replace(tmp, path)
+
+
 class Reporter:
   """Progress bar, JSON-lines metrics and TensorBoard scalars for one training run
   (``write=False``: none of them, for the other processes of a multi-process run)."""
@@ -79,6 +104,8 @@ class Reporter:
   def __init__(self, metrics_path: str, tensorboard_dir: str, start_step: int, total_steps: int,
                progress: bool = True, tensorboard: bool = True, write: bool = True):
     self.metrics_path = metrics_path
+    if write:
+      drop_rows_after(metrics_path, start_step)
     self._jsonl = open(self.metrics_path, "a") if write else None
     progress = progress and write
     self._tb = None

@@ -25,7 +25,7 @@ from jaxgan.errors import CheckpointError, ConfigError, WorkdirError
 from jaxgan.method import Method
 from jaxgan.methods import METHODS
 from jaxgan.spec import DataSpec
-from jaxgan.workdir import Workdir
+from jaxgan.workdir import Workdir, WorkdirLock
 
 
 class Model(NamedTuple):
@@ -65,11 +65,15 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     return config_lib.from_json(f.read())
 
 
-def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> Workdir:
-  """Creates ``workdir``, refuses one that holds an incompatible run, writes its config.
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> tuple[Workdir, WorkdirLock]:
+  """Creates ``workdir``, locks it for this training, refuses one that holds an
+  incompatible run, writes its config; returns the layout and the lock to release.
 
-  In a multi-process run every process checks, then process 0 alone writes."""
+  In a multi-process run process 0 locks, every process checks, then process 0 alone writes."""
   layout = Workdir(workdir)
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise WorkdirError(f"--workdir {workdir!r} is a file, not a directory. Choose a directory "
+                       "(it is created if missing).")
   try:
     os.makedirs(workdir, exist_ok=True)
     probe = os.path.join(workdir, f".write_test_{jax.process_index()}")
@@ -79,6 +83,24 @@ def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> Workdir:
   except OSError as e:
     raise WorkdirError(f"Cannot write to workdir {workdir!r} ({e.strerror or e}). "
                        "Choose a writable --workdir.") from None
+  lock, busy = WorkdirLock(workdir), None
+  if distributed.is_primary():
+    try:
+      lock.acquire()
+    except WorkdirError as e:
+      busy = e
+  if distributed.any_process(busy is not None):  # every process stops, not only process 0
+    raise busy or WorkdirError(f"Workdir {workdir!r} is in use by another training (seen by process 0).")
+  try:
+    _check_and_write_config(layout, config)
+  except BaseException:
+    lock.release()
+    raise
+  return layout, lock
+
+
+def _check_and_write_config(layout: Workdir, config: ml_collections.ConfigDict) -> None:
+  workdir = layout.root
   if os.path.exists(layout.config):
     try:
       with open(layout.config) as f:
@@ -96,14 +118,14 @@ def prepare_workdir(workdir: str, config: ml_collections.ConfigDict) -> Workdir:
     with open(layout.config, "w") as f:
       f.write(config_lib.to_json(config))
   distributed.barrier("jaxgan-workdir-written")
-  return layout
 
 
-def restore(checkpointer: Checkpointer, model: Model, step: int | None = None, template: Any = None
-            ) -> tuple[Any, dict, int] | None:
+def restore(checkpointer: Checkpointer, model: Model, step: int | None = None, template: Any = None,
+            move_aside: bool = False) -> tuple[Any, dict, int] | None:
   """``(host state, data position, step)`` of the newest readable checkpoint (or ``step``),
-  restored into the structure of ``template`` (default: a fresh state); None when there is none."""
-  return checkpointer.restore(fresh_state(model) if template is None else template, step)
+  restored into the structure of ``template`` (default: a fresh state); None when there is
+  none. ``move_aside``: unreadable newer checkpoints are renamed ``<step>.corrupt``."""
+  return checkpointer.restore(fresh_state(model) if template is None else template, step, move_aside)
 
 
 class ParallelStep(NamedTuple):

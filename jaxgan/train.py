@@ -1,7 +1,8 @@
 """Training: ``python -m jaxgan.train --config configs/NAME.py --workdir runs/NAME [--config.a.b=v]``.
 
 Flags, then one call of :func:`jaxgan.trainer.train_and_evaluate`. Rerunning the same
-command resumes from the newest complete checkpoint; Ctrl-C or SIGTERM saves one and exits.
+command resumes from the newest complete checkpoint; Ctrl-C or SIGTERM saves one and exits
+with 128 + the signal (130, 143), so a script can tell a stopped run from a finished one.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     config = config_lib.load(args.config, overrides)
     workdir = args.workdir or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
     hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
-    train_and_evaluate(config, workdir)
+    return train_and_evaluate(config, workdir)
 
-  return cli.run(body)
+  # A run stopped by a signal exits 128 + signal (130 Ctrl-C, 143 SIGTERM) after saving.
+  return cli.run(body, lambda result: result.exit_code)
 
 
 if __name__ == "__main__":

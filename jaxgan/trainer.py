@@ -36,6 +36,13 @@ class TrainResult:
   workdir: str
   metrics: dict[str, float]
   stopped_by: str | None = None
+  stop_signal: int | None = None  # the signal that stopped the run (SIGTERM to another process included)
+
+  @property
+  def exit_code(self) -> int:
+    """0 for a finished run; 128 + signal for one stopped by a signal (130 for Ctrl-C, 143
+    for SIGTERM), as shells report it, so a script can tell a stopped run from a finished one."""
+    return 0 if self.stop_signal is None else 128 + self.stop_signal
 
 
 class StopRequest:
@@ -43,6 +50,7 @@ class StopRequest:
 
   def __init__(self):
     self.signal_name: str | None = None
+    self.signum: int | None = None
     self._previous = {}
     if threading.current_thread() is threading.main_thread():
       for sig in (signal.SIGINT, signal.SIGTERM):
@@ -52,6 +60,7 @@ class StopRequest:
     if self.signal_name is not None and signum == signal.SIGINT:
       raise KeyboardInterrupt
     self.signal_name = signal.Signals(signum).name
+    self.signum = signum
     say(f"{self.signal_name} received: saving a checkpoint and stopping "
         "(press Ctrl-C again to abort without saving).")
 
@@ -86,16 +95,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
                       "multi-process run set eval.every=0 and evaluate its checkpoints with "
                       "python -m jaxgan.evaluate --workdir ...")
   model = run_lib.build_model(config)  # fails on bad model/loss names before touching the workdir
-  spec, t = model.spec, config.train
+  t = config.train
   model.method.make_step(model.model, t.batch_size // len(devices))  # ... and on batch splits it cannot take
   # Loads the metrics' feature extractors: missing weights fail here, not at the first eval.
   evaluator = PeriodicEvaluator(config, workdir, model, say) if config.eval.every else None
-  layout = run_lib.prepare_workdir(workdir, config)
+  layout, lock = run_lib.prepare_workdir(workdir, config)  # the workdir is this training's now
+  try:
+    return _train_in(layout, config, model, devices, evaluator)
+  finally:
+    lock.release()
+
+
+def _train_in(layout, config: ml_collections.ConfigDict, model: run_lib.Model, devices: list,
+              evaluator: PeriodicEvaluator | None) -> TrainResult:
+  """The part of :func:`train_and_evaluate` that runs while the workdir is locked."""
+  workdir, spec, t = layout.root, model.spec, config.train
+  processes, process = jax.process_count(), jax.process_index()
   source = data_lib.build(config.data, t.batch_size, config.seed, shard=(process, processes))
 
   checkpointer = Checkpointer(layout.checkpoints, config.checkpoint.keep, say)
   host_state, start = run_lib.fresh_state(model), 0
-  restored = run_lib.restore(checkpointer, model, template=host_state)
+  restored = run_lib.restore(checkpointer, model, template=host_state, move_aside=True)
   if restored is not None:
     host_state, start = restored[0], restored[2]
   if restored is not None:
@@ -140,11 +160,25 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   def stop_if_non_finite(tree: Any, what: str) -> None:
     bad = _non_finite(tree)
     if bad:
-      raise NonFiniteError(
-          f"Non-finite {what} ({', '.join(bad[:3])}) at step {step}; training stopped. "
-          f"The newest checkpoint (step {checkpointer.latest_step()}) is intact and was not "
-          "overwritten. Lower train.g_lr / train.d_lr or change the loss, then rerun to "
-          "resume from it.")
+      newest = checkpointer.latest_step()
+      kept = (f"The newest checkpoint (step {newest}) is intact and was not overwritten. Lower "
+              "train.g_lr / train.d_lr or change the loss, then rerun to resume from it." if newest is not None
+              else "No checkpoint was written before it. Lower train.g_lr / train.d_lr or change the "
+              "loss, then rerun to start again.")
+      raise NonFiniteError(f"Non-finite {what} ({', '.join(bad[:3])}) at step {step}; training stopped. " + kept)
+
+  stalled_warned = False
+
+  def warn_if_stalled(metrics: dict[str, float]) -> None:
+    """A divergence that stays finite: a gradient norm that is exactly zero means that
+    network gets no signal any more (e.g. a saturated D); say so once."""
+    nonlocal stalled_warned
+    zero = [k for k in sorted(metrics) if k.endswith("grad_norm") and metrics[k] == 0.0]
+    if zero and not stalled_warned:
+      stalled_warned = True
+      say(f"warning: {', '.join(zero)} = 0 at step {step}: that network gets no gradient any more; "
+          "the run has probably diverged (e.g. a saturated discriminator). Lower the learning "
+          "rates or change the loss; training continues.")
 
   try:
     while step < t.steps:
@@ -162,6 +196,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
         metrics = {k: float(v) for k, v in parallel.unreplicate(step_metrics).items()}
         stop_if_non_finite(metrics, "losses or metrics")
         reporter.log(step, metrics)
+        warn_if_stalled(metrics)
       host = None  # device 0's state on the host, fetched at most once per step
       if step % config.checkpoint.every == 0 or last:
         host = parallel.unreplicate(state)
@@ -196,4 +231,5 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     say(f"Stopped by {stopped_by} at step {step}; rerun the same command to resume.")
   say(f"Done: {done} steps in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} steps/s, "
       f"compilation included). Wrote: " + "; ".join(where) + ".")
-  return TrainResult(parallel.unreplicate(state), step, workdir, metrics, stopped_by)
+  stop_signal = stop.signum if stop.signum is not None else (int(signal.SIGTERM) if stopping else None)
+  return TrainResult(parallel.unreplicate(state), step, workdir, metrics, stopped_by, stop_signal)

@@ -27,6 +27,7 @@ import dataclasses
 import json
 import os
 import time
+import zipfile
 from typing import Callable, Iterator
 
 import ml_collections
@@ -260,7 +261,7 @@ def default_reference_split(data_config) -> str:
 
 
 def _auto_names(ctx: EvalContext) -> list[str]:
-  names = []
+  names, skipped = [], {}
   for name in EVALUATORS.names():
     evaluator = EVALUATORS.get(name)
     if not evaluator.applies(ctx.spec, ctx.dataset):
@@ -269,9 +270,11 @@ def _auto_names(ctx: EvalContext) -> list[str]:
       try:
         ctx.check_extractors([name])
       except JaxganError as e:
-        ctx.say(f"auto: skipping {name}: {e}")
+        skipped.setdefault(str(e), []).append(name)
         continue
     names.append(name)
+  for reason, metrics in skipped.items():  # one message per missing extractor, not per metric
+    ctx.say(f"auto: skipping {', '.join(metrics)}: {reason}")
   return names
 
 
@@ -292,22 +295,41 @@ def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | No
   return compute_metrics(ctx, names, num_samples, run.step, Workdir(workdir).eval_metrics)
 
 
+def check_values(x: np.ndarray, spec: DataSpec, where: str) -> None:
+  """Refuses NaN or infinite values, and images outside [-1, 1] (jaxgan's convention)."""
+  bad = ~np.isfinite(x)
+  if bad.any():
+    raise JaxganError(f"{where!r} holds {int(bad.sum())} NaN or infinite values (of {x.size}); "
+                      "every value must be a finite number.")
+  if spec.kind == "image" and x.size:
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1 - extractors.RANGE_TOLERANCE or hi > 1 + extractors.RANGE_TOLERANCE:
+      raise JaxganError(f"{where!r} holds values in [{lo:.4g}, {hi:.4g}]; images must lie in [-1, 1] "
+                        "(jaxgan's convention: uint8 / 127.5 - 1).")
+
+
 def evaluate_images(path: str, data_config, names: list[str] | None = None,
                     num_samples: int | None = None, reference_split: str = "",
                     extractor_paths: dict[str, str] | None = None, out_dir: str = "",
                     say=reporting.say) -> dict[str, dict]:
   """Metrics of images stored in ``path`` (``.npz`` with ``x [N, R, R, C]`` in [-1, 1], as
   written by ``python -m jaxgan.sample --npz``), judged against ``data_config``'s data set."""
+  expected = ("expected an .npz with an array 'x' [N, H, W, C] in [-1, 1] (python -m jaxgan.sample "
+              "--npz writes one)")
+  if not os.path.isfile(path):
+    raise JaxganError(f"--images {path!r} does not exist; {expected}.")
+  if not zipfile.is_zipfile(path):
+    raise JaxganError(f"--images {path!r} is not an .npz file; {expected}.")
   try:
     with np.load(path, allow_pickle=False) as f:
       images = np.asarray(f["x"], np.float32)
   except (OSError, ValueError, KeyError) as e:
-    raise JaxganError(f"Cannot read images from {path!r} ({e}); expected an .npz with an array "
-                      "'x' [N, H, W, C] in [-1, 1] (python -m jaxgan.sample --npz writes one).") from None
+    raise JaxganError(f"Cannot read images from {path!r} ({e}); {expected}.") from None
   spec = data_lib.spec(data_config)
   if images.ndim != len(spec.shape) + 1:
     raise JaxganError(f"{path!r} holds x of shape {images.shape}; {spec.name} samples are [N, "
                       f"{', '.join(map(str, spec.shape))}].")
+  check_values(images, spec, path)
 
   def sampler(num):
     if num > len(images):
