@@ -21,7 +21,7 @@ COMMANDS = ("jaxgan.train", "jaxgan.sample", "jaxgan.evaluate", "jaxgan.benchmar
             "jaxgan.classifier", "jaxgan.data.__main__", "jaxgan.weights")
 # The layers, top to bottom: a module may import its own layer or those below, never above.
 # Anything not listed is a part (models, data sets, losses, extractors, ...).
-LIBRARY = ("jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.methods",
+LIBRARY = ("jaxgan.api", "jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.methods",
            "jaxgan.gan", "jaxgan.step", "jaxgan.state", "jaxgan.config", "jaxgan.metrics.evaluators",
            "jaxgan.metrics.periodic", "jaxgan.metrics.classifier", "jaxgan.data.tools", "jaxgan")
 BASE = ("jaxgan.errors", "jaxgan.registry", "jaxgan.spec", "jaxgan.workdir", "jaxgan.parallel",

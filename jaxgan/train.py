@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import types
 
-from jaxgan import cli
+from jaxgan import api, cli
 from jaxgan import config as config_lib
 from jaxgan import hostmem
 from jaxgan.trainer import train_and_evaluate
@@ -36,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
   # A run stopped by a signal exits 128 + signal (130 Ctrl-C, 143 SIGTERM) after saving.
   return cli.run(body, lambda result: result.exit_code)
 
+
+class _Command(types.ModuleType):
+  """This module, callable: ``jaxgan.train(config, workdir) -> Run`` is :func:`jaxgan.api.train`,
+  and ``python -m jaxgan.train`` is :func:`main`. (A package attribute named like a
+  submodule is replaced by the module once it is imported; making the module itself the
+  function keeps ``jaxgan.train`` one thing.)"""
+
+  def __call__(self, config, workdir: str) -> api.Run:
+    return api.train(config, workdir)
+
+
+sys.modules[__name__].__class__ = _Command
 
 if __name__ == "__main__":
   sys.exit(main())

@@ -17,7 +17,7 @@ from conftest import REPO
 from jaxgan import config as config_lib
 from jaxgan.trainer import train_and_evaluate
 
-RECIPES = sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
+RECIPES = sorted(p for p in glob.glob(os.path.join(REPO, "configs", "*.py")) if not os.path.basename(p).startswith("_"))
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=[os.path.basename(p)[:-3] for p in RECIPES])

@@ -81,7 +81,7 @@ def test_mlp_only_options_are_refused_for_other_networks(key, value):
 
 
 def test_every_recipe_loads_and_round_trips_through_json():
-  recipes = sorted(glob.glob(os.path.join(REPO, "configs", "*.py")))
+  recipes = sorted(p for p in glob.glob(os.path.join(REPO, "configs", "*.py")) if not os.path.basename(p).startswith("_"))
   assert len(recipes) >= 4
   for path in recipes:
     c = config_lib.load(path)

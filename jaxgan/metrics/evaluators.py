@@ -39,7 +39,7 @@ from jaxgan.data import DataSet
 from jaxgan.errors import JaxganError
 from jaxgan.metrics import digits, extractors, modes, reference, stats
 from jaxgan.registry import Registry
-from jaxgan.run import load_run
+from jaxgan.run import Run, load_run
 from jaxgan.spec import DataSpec
 from jaxgan.workdir import Workdir
 
@@ -288,11 +288,20 @@ def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | No
   Returns ``{record name: record}``.
   """
   run = load_run(workdir, step, say=say, best=best)
+  return evaluate_loaded(run, Workdir(workdir).eval_metrics, names, num_samples, seed, reference_split,
+                         extractor_paths, say)
+
+
+def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_samples: int | None = None,
+                    seed: int = 1, reference_split: str = "", extractor_paths: dict[str, str] | None = None,
+                    say=reporting.say) -> dict[str, dict]:
+  """:func:`evaluate` of a run already loaded (:func:`jaxgan.run.load_run`); records go to
+  ``out_dir/<record name>.jsonl``."""
   source = {"latent_seed": seed, **run.sampler_source()}
   ctx = EvalContext(run.spec, run.config.data, lambda num: run.iter_samples(num, seed), source,
                     reference_split or default_reference_split(run.config.data), extractor_paths or {}, say,
                     labels=lambda num: run.sample_labels(num))
-  return compute_metrics(ctx, names, num_samples, run.step, Workdir(workdir).eval_metrics)
+  return compute_metrics(ctx, names, num_samples, run.step, out_dir)
 
 
 def check_values(x: np.ndarray, spec: DataSpec, where: str) -> None:

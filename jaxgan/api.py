@@ -1,0 +1,116 @@
+"""jaxgan from Python: the same library the commands call.
+
+    import jaxgan
+
+    config = jaxgan.load_recipe("digits_dcgan")      # or a path: "configs/digits_dcgan.py"
+    config.train.steps = 200
+    run = jaxgan.train(config, "runs/digits")         # resumes if the workdir holds a run
+    images = run.sample(16, seed=0)                   # [16, 16, 16, 1] in [-1, 1]
+    records = run.evaluate(["digits_classes"], num_samples=500)
+    again = jaxgan.load("runs/digits")                # newest checkpoint (or step=, best=True)
+
+Training is :func:`jaxgan.trainer.train_and_evaluate`, loading :func:`jaxgan.run.load_run`,
+evaluation :func:`jaxgan.metrics.evaluators.evaluate_loaded`: the calls behind
+``python -m jaxgan.train``, ``sample`` and ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any
+
+import ml_collections
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import reporting
+from jaxgan import run as run_lib
+from jaxgan.errors import ConfigError
+from jaxgan.metrics.evaluators import evaluate_loaded
+from jaxgan.trainer import train_and_evaluate
+from jaxgan.workdir import Workdir
+
+RECIPES_PACKAGE = "jaxgan.recipes"  # configs/, installed with the package
+
+
+def recipe_names() -> list[str]:
+  """The recipes installed with jaxgan (``configs/*.py``), by name."""
+  spec = importlib.util.find_spec(RECIPES_PACKAGE)
+  directory = list(spec.submodule_search_locations)[0]
+  return sorted(f[:-3] for f in os.listdir(directory) if f.endswith(".py") and not f.startswith("_"))
+
+
+def recipe_path(name_or_path: str) -> str:
+  """``name_or_path`` if it is a file, else the installed recipe of that name."""
+  if os.path.isfile(name_or_path):
+    return name_or_path
+  name = os.path.splitext(os.path.basename(name_or_path))[0]
+  spec = importlib.util.find_spec(f"{RECIPES_PACKAGE}.{name}") if name.isidentifier() else None
+  if spec is None or spec.origin is None:
+    raise ConfigError(f"No recipe {name_or_path!r}: not a file, and not one of jaxgan's recipes "
+                      f"({', '.join(recipe_names())}).")
+  return spec.origin
+
+
+def load_recipe(name_or_path: str, overrides: dict[str, str] | None = None) -> ml_collections.ConfigDict:
+  """A recipe's config, by file path or by the name of one of jaxgan's recipes (e.g.
+  ``'digits_dcgan'``, found in the installed package, not only in a source checkout), with
+  ``overrides`` such as ``{'train.steps': '200'}`` applied and checked."""
+  return config_lib.load(recipe_path(name_or_path), overrides)
+
+
+class Run:
+  """A trained run: its config, the step of the checkpoint loaded, and its state.
+
+  Attributes:
+    config: the run's full config (``ml_collections.ConfigDict``).
+    step: the step of the loaded checkpoint.
+    workdir: where the run lives.
+    state: the restored state (host arrays; for GANs a :class:`jaxgan.state.GANState`).
+  """
+
+  def __init__(self, workdir: str, loaded: run_lib.Run):
+    self.workdir, self._loaded = workdir, loaded
+    self.config, self.step, self.state = loaded.config, loaded.step, loaded.state
+
+  def __repr__(self) -> str:
+    return f"jaxgan.Run({self.workdir!r}, step={self.step}, data={self._loaded.spec.name!r})"
+
+  @property
+  def spec(self):
+    """The data spec (``shape``, ``num_classes``, ``kind``) of what the run generates."""
+    return self._loaded.spec
+
+  def sample(self, num: int, seed: int = 0, label: int | None = None) -> np.ndarray:
+    """``[num, *shape]`` float32 samples from fixed latents of ``seed`` (latent ``i`` from
+    ``fold_in(PRNGKey(seed), i)``), with the EMA generator when the run keeps one: images in
+    [-1, 1] or 2D points. ``label``: one class of a class-conditional run (else every
+    class in turn). The same samples as ``python -m jaxgan.sample --seed``."""
+    if num < 1:
+      raise ConfigError(f"num must be >= 1, got {num}")
+    return self._loaded.samples(num, seed, label)
+
+  def evaluate(self, metrics: list[str] | None = None, num_samples: int | None = None, seed: int = 1,
+               reference_split: str = "", extractor_paths: dict[str, str] | None = None,
+               say=reporting.say) -> dict[str, dict[str, Any]]:
+    """Computes ``metrics`` (default: every one that applies and whose weights are present)
+    on this checkpoint's samples, appends each record to ``WORKDIR/metrics/<record>.jsonl``
+    and returns ``{record name: record}`` (values, step and protocol), exactly as
+    ``python -m jaxgan.evaluate`` does."""
+    return evaluate_loaded(self._loaded, Workdir(self.workdir).eval_metrics, metrics, num_samples, seed,
+                           reference_split, extractor_paths, say)
+
+
+def load(workdir: str, step: int | None = None, best: bool = False) -> Run:
+  """The run in ``workdir`` at its newest readable checkpoint (or ``step``, or the best one
+  kept by ``config.eval`` with ``best=True``)."""
+  return Run(workdir, run_lib.load_run(workdir, step, say=reporting.say, best=best))
+
+
+def train(config: ml_collections.ConfigDict, workdir: str) -> Run:
+  """Trains ``config`` in ``workdir`` (resuming from its newest checkpoint if it holds one)
+  and returns the run at the step training reached."""
+  result = train_and_evaluate(config, workdir)
+  model = run_lib.build_model(config)
+  return Run(workdir, run_lib.Run(config, model.method, model.model, result.state, result.step))
