@@ -17,6 +17,7 @@ evaluation :func:`jaxgan.metrics.evaluators.evaluate_loaded`: the calls behind
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from typing import Any
 
@@ -81,6 +82,23 @@ class Run:
   def spec(self):
     """The data spec (``shape``, ``num_classes``, ``kind``) of what the run generates."""
     return self._loaded.spec
+
+  @property
+  def metrics(self) -> dict[str, float]:
+    """The last training metrics logged at or before :attr:`step` (``metrics.jsonl``)."""
+    path = Workdir(self.workdir).train_metrics
+    rows = []
+    if os.path.exists(path):
+      with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    rows = [r for r in rows if r.get("step", 0) <= self.step]
+    return rows[-1] if rows else {}
+
+  def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """Samples of given latents ``z [N, latent_dim]`` (and ``labels [N]`` for a
+    class-conditional run), e.g. to interpolate between two latents: ``[N, *shape]``."""
+    loaded = self._loaded
+    return np.asarray(loaded.method.generate(loaded.model, loaded.state, z, labels))
 
   def sample(self, num: int, seed: int = 0, label: int | None = None) -> np.ndarray:
     """``[num, *shape]`` float32 samples from fixed latents of ``seed`` (latent ``i`` from

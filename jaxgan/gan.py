@@ -8,7 +8,7 @@ import ml_collections
 
 from jaxgan.method import Method
 from jaxgan.spec import DataSpec
-from jaxgan.state import GAN, build_gan, create_state, iter_samples, sample_labels
+from jaxgan.state import GAN, build_gan, create_state, generate, iter_samples, sample_labels, sampling_params
 from jaxgan.step import make_train_step
 
 
@@ -21,6 +21,10 @@ def _sample(gan: GAN, state, num: int, seed: int, label: int | None = None):
   return iter_samples(gan, state, num, seed, label=label)
 
 
+def _generate(gan: GAN, state, z, labels=None):
+  return generate(gan, sampling_params(state), state.g_vars, z, labels)
+
+
 METHOD = Method(
     build=build_gan,
     init_state=create_state,
@@ -28,6 +32,7 @@ METHOD = Method(
     batches_per_step=lambda gan: gan.n_critic,
     sample=_sample,
     sample_labels=sample_labels,
+    generate=_generate,
     sampler_source=lambda state: {"generator": "ema" if state.ema_params is not None else "live"},
     describe=_describe,
 )

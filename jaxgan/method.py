@@ -38,6 +38,8 @@ class Method:
     sample: ``(model, state, num, seed, label) -> chunks [<= chunk, *shape]`` of samples
       from fixed latents of ``seed`` (one class when ``label`` is given).
     sample_labels: ``(model, num, label) -> labels [num] | None`` the samples were drawn for.
+    generate: ``(model, state, z [N, latent], labels [N] | None) -> x [N, *shape]``: samples
+      of given latents (interpolations, exports), with the weights that ``sample`` uses.
     sampler_source: ``state -> facts`` about the weights that sample (e.g.
       ``{'generator': 'ema'}``), recorded in every metric's protocol.
     describe: ``(config, data spec) -> str``: the model and its data in a few words,
@@ -49,5 +51,6 @@ class Method:
   batches_per_step: Callable[[Any], int]
   sample: Callable[[Any, Any, int, int, int | None], Iterator[np.ndarray]]
   sample_labels: Callable[[Any, int, int | None], np.ndarray | None]
+  generate: Callable[[Any, Any, Any, Any], Any]
   sampler_source: Callable[[Any], dict]
   describe: Callable[[ml_collections.ConfigDict, DataSpec], str]

@@ -51,3 +51,9 @@ def test_train_load_sample_evaluate(tmp_path):
   with pytest.raises(ConfigError, match="num must be >= 1"):
     loaded.sample(0)
   assert callable(jaxgan.train) and hasattr(jaxgan.train, "main")  # also the command module
+  assert run.metrics["step"] == 4 and "d_loss" in run.metrics
+  # Given latents: the latent rule of jaxgan.latents reproduces Run.sample.
+  import jax
+  from jaxgan.latents import latents
+  z = latents(jax.random.PRNGKey(2), run.config.model.latent_dim, jax.numpy.arange(3))
+  np.testing.assert_allclose(loaded.generate(z), x[:3], rtol=1e-5, atol=1e-6)
