@@ -130,6 +130,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.log.num_samples = 64
   c.log.tensorboard = True
   c.log.progress = True
+  c.log.report = True           # write WORKDIR/report.html after training (python -m jaxgan.report)
   c.lock()
   return c
 

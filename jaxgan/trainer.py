@@ -9,6 +9,8 @@ SIGTERM saves one and exits.
 from __future__ import annotations
 
 import dataclasses
+import json
+import platform
 import signal
 import threading
 import time
@@ -20,7 +22,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan import distributed, hostmem, parallel, reporting
+from jaxgan import distributed, hostmem, parallel, reporting, reports
 from jaxgan import run as run_lib
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import CheckpointError, ConfigError, NonFiniteError
@@ -76,6 +78,20 @@ def _non_finite(tree: Any) -> list[str]:
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
       bad.append(jax.tree_util.keystr(path))
   return bad
+
+
+def record_invocation(layout, config: ml_collections.ConfigDict, devices: list, start: int, end: int,
+                      began: float, elapsed: float, stopped_by: str | None) -> None:
+  """Appends this training command to ``WORKDIR/runs.jsonl``: its steps, hardware and wall
+  time (compilation included), for the run report."""
+  device = devices[0]
+  record = {"start_step": start, "end_step": end, "began": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(began)),
+            "wall_s": round(elapsed, 2), "devices": len(devices), "platform": device.platform,
+            "device_kind": device.device_kind, "processes": jax.process_count(), "host": platform.node(),
+            "cpu": platform.processor() or platform.machine(), "jax": jax.__version__,
+            "parallel": config.train.parallel, "stopped_by": stopped_by}
+  with open(layout.train_runs, "a") as f:
+    f.write(json.dumps(record) + "\n")
 
 
 def picture_count(spec, config: ml_collections.ConfigDict) -> int:
@@ -149,6 +165,7 @@ def _train_in(layout, config: ml_collections.ConfigDict, model: run_lib.Model, d
   stop = StopRequest()
   metrics: dict[str, float] = {}
   began, step, stopping = time.perf_counter(), start, False
+  wall_s = time.time()
   last_picture = None
 
   def stop_requested(step: int) -> bool:
@@ -220,13 +237,23 @@ def _train_in(layout, config: ml_collections.ConfigDict, model: run_lib.Model, d
 
   elapsed = time.perf_counter() - began
   done = step - start
+  stopped_by = stop.signal_name or ("a signal to another process" if stopping else None)
+  if primary:
+    record_invocation(layout, config, devices, start, step, wall_s, elapsed, stopped_by)
+    if config.log.report:
+      try:
+        reports.write_report(layout.root)
+      except OSError as e:  # the run itself is saved; only its report could not be written
+        say(f"warning: could not write {layout.report} ({e}); python -m jaxgan.report --workdir "
+            f"{layout.root} writes it later.")
   where = [f"checkpoints {checkpointer.directory} (newest: step {step})",
            f"metrics {layout.train_metrics}"]
   if config.log.tensorboard:
     where.append(f"TensorBoard {layout.tensorboard}")
   if last_picture:
     where.append(f"samples {last_picture}")
-  stopped_by = stop.signal_name or ("a signal to another process" if stopping else None)
+  if config.log.report and primary:
+    where.append(f"report {layout.report}")
   if stopped_by:
     say(f"Stopped by {stopped_by} at step {step}; rerun the same command to resume.")
   say(f"Done: {done} steps in {elapsed:.1f}s ({done / max(elapsed, 1e-9):.1f} steps/s, "

@@ -11,6 +11,8 @@ where a run's files are.
       metrics/<name>.jsonl evaluation records (jaxgan.evaluate and config.eval)
       samples/             PNG grids (or 2D scatter plots) written during training
       tensorboard/         TensorBoard scalars
+      runs.jsonl           one line per training command: steps, devices, host, wall time
+      report.html          the run report (python -m jaxgan.report; written after training)
       .lock                held by the training that runs in it (pid, host, start time)
 """
 
@@ -61,6 +63,14 @@ class Workdir:
   @property
   def tensorboard(self) -> str:
     return os.path.join(self.root, "tensorboard")
+
+  @property
+  def train_runs(self) -> str:
+    return os.path.join(self.root, "runs.jsonl")
+
+  @property
+  def report(self) -> str:
+    return os.path.join(self.root, "report.html")
 
   @property
   def lock(self) -> str:

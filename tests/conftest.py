@@ -43,6 +43,7 @@ def toy_config(**train):
   c.log.sample_every = 3
   c.log.progress = False
   c.log.tensorboard = True
+  c.log.report = False  # tests of the report turn it on
   for k, v in train.items():
     c.train[k] = v
   return c
@@ -65,6 +66,7 @@ def tiny_dcgan_config(resolution=8, channels=1, **train):
   c.log.sample_every = 0
   c.log.progress = False
   c.log.tensorboard = False
+  c.log.report = False
   for k, v in train.items():
     c.train[k] = v
   return c
