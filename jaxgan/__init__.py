@@ -18,8 +18,8 @@ The public pieces are small and composable, in layers (each imports only those b
   ``jaxgan.load_recipe(name_or_path)``; ``Run.sample(num, seed)``, ``Run.evaluate(metrics)``
   (:mod:`jaxgan.api`).
 * commands -- :mod:`jaxgan.train`, :mod:`jaxgan.sample`, :mod:`jaxgan.evaluate`,
-  :mod:`jaxgan.benchmark`, :mod:`jaxgan.classifier`, ``jaxgan.data`` and
-  :mod:`jaxgan.weights`: flags plus one library call each (:mod:`jaxgan.cli`).
+  :mod:`jaxgan.benchmark`, :mod:`jaxgan.classifier`, ``jaxgan.data``, :mod:`jaxgan.weights`,
+  :mod:`jaxgan.export` and :mod:`jaxgan.report`: flags plus one library call each (:mod:`jaxgan.cli`).
 """
 
 import importlib

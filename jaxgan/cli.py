@@ -3,7 +3,8 @@
 A user error (:class:`jaxgan.errors.JaxganError`, a bad value, a file that cannot be read
 or written) becomes one line ``error: ...`` on stderr and exit code 2; anything else is a
 bug and keeps its traceback. Every command (``train``, ``sample``, ``evaluate``,
-``benchmark``, ``classifier``, ``data``, ``weights``) runs through :func:`run`.
+``benchmark``, ``classifier``, ``data``, ``weights``, ``export``, ``report``) runs through
+:func:`run`.
 """
 
 from __future__ import annotations

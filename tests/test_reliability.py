@@ -185,3 +185,18 @@ def test_evaluate_images_refuses_a_file_that_is_not_npz(tmp_path, capsys):
   assert evaluate_cli.main(["--images", str(path), "--data", "digits"]) == 2
   err = capsys.readouterr().err
   assert "is not an .npz file" in err and "allow_pickle" not in err
+
+
+def test_a_prepared_copy_from_other_files_is_not_used_silently(tmp_path, capsys):
+  from test_real_data import _write_mnist_like
+  from jaxgan.data import tfds_builders
+  first = _write_mnist_like(str(tmp_path / "first"))
+  tfds_builders.prepare("mnist", first, str(tmp_path / "prepared"))
+  out = capsys.readouterr().out
+  assert "nothing is downloaded" in out and "Downloading" not in out
+  with pytest.warns(UserWarning, match=r"using the copy prepared earlier from .*first.*files in .*second are not read"):
+    tfds_builders.prepare("mnist", _write_mnist_like(str(tmp_path / "second")), str(tmp_path / "prepared"))
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    tfds_builders.prepare("mnist", first, str(tmp_path / "prepared"))  # the same files: no warning

@@ -24,8 +24,10 @@ each face's central 140x140 crop resized to 64x64 (Lanczos) at preparation. Imag
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pickle
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -37,6 +39,7 @@ from jaxgan.registry import Registry
 
 DATA_DIR_ENV = "JAXGAN_DATA_DIR"
 DEFAULT_PREPARED_DIR = os.path.join("~", ".cache", "jaxgan", "tensorflow_datasets")
+SOURCE_RECORD = "jaxgan_source.json"  # beside a prepared copy: the directory it was prepared from
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -118,6 +121,11 @@ def _builder_class(name: str, spec: BuilderSpec):
 
     def _generate_examples(self, examples):
       yield from examples
+
+    def _log_download_bytes(self) -> None:
+      # tfds says "Downloading and preparing dataset ..." here; nothing is downloaded.
+      print(f"Preparing {name} from its original files (nothing is downloaded) into {self.data_dir} ...",
+            flush=True)
 
   Builder.name = name
   Builder.__name__ = Builder.__qualname__ = f"{name}_builder"
@@ -227,10 +235,26 @@ def prepare(name: str, manual: str = "", data_dir: str = "", spec: BuilderSpec |
   ``spec`` gives a builder that is not in :data:`BUILDERS` (an image folder).
   """
   b, download_config = builder(name, manual, data_dir, spec)
+  source = os.path.abspath(str(download_config.manual_dir))
+  record = os.path.join(str(b.data_dir), SOURCE_RECORD)
   if not b.is_prepared():
     spec = spec or BUILDERS.get(name)
-    _check_files(name, str(download_config.manual_dir), list(spec.files))
+    _check_files(name, source, list(spec.files))
     b.download_and_prepare(download_config=download_config)
+    with open(record, "w") as f:
+      json.dump({"manual_dir": source}, f)
+    return b
+  try:
+    with open(record) as f:
+      prepared_from = json.load(f)["manual_dir"]
+  except (OSError, ValueError, KeyError):
+    prepared_from = None
+  spec = spec or BUILDERS.get(name)
+  if prepared_from and prepared_from != source and all(
+      os.path.exists(os.path.join(source, f)) for f in spec.files):
+    warnings.warn(f"{name}: using the copy prepared earlier from {prepared_from} (in {b.data_dir}); "
+                  f"the files in {source} are not read. To prepare from them, pass another "
+                  "--data_dir (config.data.data_dir) or delete that prepared copy.", stacklevel=2)
   return b
 
 
