@@ -19,6 +19,7 @@ import glob
 import logging
 import os
 import shutil
+import sys
 from typing import Any, Callable
 
 import orbax.checkpoint as ocp
@@ -35,6 +36,7 @@ class Checkpointer:
   def __init__(self, directory: str, keep: int, say: Callable[[str], None] = print):
     self.directory = os.path.abspath(directory)
     self._say = say
+    _quiet_closed_loop_noise()
     self._manager = ocp.CheckpointManager(
         self.directory,
         options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
@@ -53,20 +55,29 @@ class Checkpointer:
       CheckpointError: the file system refused the write (e.g. disk full); the temporary
         folder is removed and the checkpoints already written are untouched.
     """
+    absl = logging.getLogger("absl")
+    level = absl.level
+    # orbax logs a failed write from each of its writer threads before raising it; the one
+    # error below says what happened and what to do.
+    absl.setLevel(logging.CRITICAL)
     try:
       self._manager.save(step, args=ocp.args.Composite(
           state=ocp.args.StandardSave(state), data=ocp.args.JsonSave(data_state)), force=True)
       self._manager.wait_until_finished()
     except Exception as e:  # orbax wraps file-system errors raised in its writer threads
-      cause = _os_error(e)
-      if cause is None:
+      what = _storage_error(e)
+      if what is None:
         raise
       self._remove_temporary()
-      what = "the disk is full" if cause.errno == errno.ENOSPC else (cause.strerror or str(cause))
-      raise CheckpointError(
-          f"Cannot write the checkpoint of step {step} to {self.directory}: {what}. Its temporary "
-          f"files were removed; the newest complete checkpoint (step {self._newest_complete()}) is "
-          "intact. Free space (or choose another --workdir) and rerun to resume from it.") from None
+      newest = self._newest_complete()
+      kept = (f"the newest complete checkpoint (step {newest}) is intact. Free space (or choose another "
+              "--workdir) and rerun to resume from it." if newest is not None else
+              "no complete checkpoint was written before. Free space (or choose another --workdir) "
+              "and rerun.")
+      raise CheckpointError(f"Cannot write the checkpoint of step {step} to {self.directory}: {what}. "
+                            f"Its temporary files were removed; {kept}") from None
+    finally:
+      absl.setLevel(level)
 
   def _remove_temporary(self) -> None:
     for path in glob.glob(os.path.join(self.directory, "*.orbax-checkpoint-tmp*")):
@@ -133,12 +144,42 @@ class Checkpointer:
     self._manager.close()
 
 
-def _os_error(error: BaseException) -> OSError | None:
-  """The :class:`OSError` that ``error`` is or was caused by, if any."""
+def _is_closed_loop_noise(unraisable) -> bool:
+  return (isinstance(unraisable.exc_value, RuntimeError) and unraisable.object is None
+          and str(unraisable.exc_value) == "Event loop is closed")
+
+
+def _quiet_closed_loop_noise() -> None:
+  """After a failed read or write (damaged files, a full disk), tensorstore's threads keep
+  completing futures of orbax's already closed event loop; each completion is reported as
+  an unraisable ``RuntimeError('Event loop is closed')`` (hundreds of tracebacks that bury
+  jaxgan's own message). This drops exactly those reports and passes every other one on;
+  installed once, by the first :class:`Checkpointer`."""
+  previous = sys.unraisablehook
+  if getattr(previous, "_jaxgan_filter", False):
+    return
+
+  def hook(unraisable):
+    if not _is_closed_loop_noise(unraisable):
+      previous(unraisable)
+
+  hook._jaxgan_filter = True
+  sys.unraisablehook = hook
+
+
+DISK_FULL = ("RESOURCE_EXHAUSTED", "No space left on device", "Disk quota exceeded")
+
+
+def _storage_error(error: BaseException) -> str | None:
+  """What the file system refused, if ``error`` is (or was caused by) a storage failure:
+  an :class:`OSError`, or tensorstore's status errors (``RESOURCE_EXHAUSTED: ...``, which
+  orbax raises as ``ValueError``); None for anything else."""
   seen = set()
   while error is not None and id(error) not in seen:
     if isinstance(error, OSError):
-      return error
+      return "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
+    if any(marker in str(error) for marker in DISK_FULL):
+      return "the disk is full"
     seen.add(id(error))
     error = error.__cause__ or error.__context__
   return None

@@ -200,3 +200,40 @@ def test_a_prepared_copy_from_other_files_is_not_used_silently(tmp_path, capsys)
   with warnings.catch_warnings():
     warnings.simplefilter("error")
     tfds_builders.prepare("mnist", first, str(tmp_path / "prepared"))  # the same files: no warning
+
+
+def test_a_full_disk_reported_by_tensorstore_is_one_error_line(tmp_path, monkeypatch, capsys):
+  """orbax raises tensorstore's RESOURCE_EXHAUSTED as a ValueError (seen on a full tmpfs)."""
+  workdir = str(tmp_path / "w")
+  save = ocp.CheckpointManager.save
+
+  def full(self, step, *args, **kwargs):
+    os.makedirs(os.path.join(str(self.directory), f"{step}.orbax-checkpoint-tmp"))
+    raise ValueError('RESOURCE_EXHAUSTED: Error writing "d_params.Dense_0.kernel/0.0" in OCDBT '
+                     'database: Failed writing: ... [OS error: No space left on device]')
+
+  monkeypatch.setattr(ocp.CheckpointManager, "save", full)
+  with pytest.raises(CheckpointError, match="the disk is full.*no complete checkpoint was written before"):
+    train_and_evaluate(toy_config(steps=4), workdir)
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == []
+
+
+def test_no_readable_checkpoint_is_one_error_line(tmp_path):
+  """Every checkpoint damaged: the command's stderr is jaxgan's one message (orbax's threads'
+  'Event loop is closed' reports are dropped), and nothing is moved."""
+  workdir = str(tmp_path / "w")
+  train_and_evaluate(toy_config(steps=4), workdir)
+  for f in glob.glob(os.path.join(workdir, "checkpoints", "*", "state", "**", "*"), recursive=True):
+    if os.path.isfile(f) and "ocdbt" in f:
+      with open(f, "r+b") as fh:
+        fh.truncate(10)
+  recipe = tmp_path / "toy.py"
+  recipe.write_text("import sys\nsys.path.insert(0, %r)\nfrom conftest import toy_config\n"
+                    "def get_config():\n  return toy_config(steps=8)\n" % os.path.join(REPO, "tests"))
+  env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=8")
+  proc = subprocess.run([sys.executable, "-m", "jaxgan.train", "--config", str(recipe), "--workdir", workdir],
+                        capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+  assert proc.returncode == 2
+  lines = proc.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: No readable checkpoint"), proc.stderr[-3000:]
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]
