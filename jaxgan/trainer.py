@@ -28,6 +28,7 @@ from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import CheckpointError, ConfigError, NonFiniteError
 from jaxgan.metrics.periodic import PeriodicEvaluator
 from jaxgan.reporting import say
+from jaxgan.workdir import Workdir
 
 
 @dataclasses.dataclass
@@ -122,7 +123,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     lock.release()
 
 
-def _train_in(layout, config: ml_collections.ConfigDict, model: run_lib.Model, devices: list,
+def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib.Model, devices: list,
               evaluator: PeriodicEvaluator | None) -> TrainResult:
   """The part of :func:`train_and_evaluate` that runs while the workdir is locked."""
   workdir, spec, t = layout.root, model.spec, config.train
@@ -134,7 +135,6 @@ def _train_in(layout, config: ml_collections.ConfigDict, model: run_lib.Model, d
   restored = run_lib.restore(checkpointer, model, template=host_state, move_aside=True)
   if restored is not None:
     host_state, start = restored[0], restored[2]
-  if restored is not None:
     try:
       source.set_state(restored[1])
     except ValueError as e:
