@@ -46,7 +46,11 @@ def recipe_path(name_or_path: str) -> str:
   """``name_or_path`` if it is a file, else the installed recipe of that name."""
   if os.path.isfile(name_or_path):
     return name_or_path
-  name = os.path.splitext(os.path.basename(name_or_path))[0]
+  if os.sep in name_or_path or name_or_path.endswith(".py"):  # meant as a file
+    raise ConfigError(f"Config file {name_or_path!r} does not exist. Recipes live in configs/, "
+                      f"e.g. --config configs/digits_dcgan.py, or give a recipe's name: "
+                      f"{', '.join(recipe_names())}.")
+  name = name_or_path
   spec = importlib.util.find_spec(f"{RECIPES_PACKAGE}.{name}") if name.isidentifier() else None
   if spec is None or spec.origin is None:
     raise ConfigError(f"No recipe {name_or_path!r}: not a file, and not one of jaxgan's recipes "

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from jaxgan import cli
+from jaxgan import api, cli
 from jaxgan import config as config_lib
 from jaxgan import hostmem
 from jaxgan.speed import benchmark, run_suite
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
       if overrides:
         parser.error("--suite runs fixed cases; --config.* overrides apply to --config runs")
       return args, run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr))
-    config = config_lib.load(args.config, overrides)
+    config = api.load_recipe(args.config, overrides)  # a recipe file, or the name of one of jaxgan's
     allocator = hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
     return args, {"config": args.config, "overrides": overrides,
                   **benchmark(config, args.steps, args.warmup), "host_allocator": allocator}

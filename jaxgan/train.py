@@ -22,14 +22,15 @@ def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(
       prog="python -m jaxgan.train",
       description="Train a model. Any config field can be overridden as --config.SECTION.KEY=VALUE.")
-  parser.add_argument("--config", required=True, help="recipe file, e.g. configs/digits_dcgan.py")
+  parser.add_argument("--config", required=True, help="recipe file, e.g. configs/digits_dcgan.py, or the "
+                      "name of one of jaxgan's recipes, e.g. digits_dcgan")
   parser.add_argument("--workdir", default=None,
                       help="where checkpoints, logs and samples go (default: runs/<recipe name>)")
 
   def body():
     rest, overrides = config_lib.parse_cli_overrides(cli.argv_or_sys(argv))
     args = parser.parse_args(rest)
-    config = config_lib.load(args.config, overrides)
+    config = api.load_recipe(args.config, overrides)  # a recipe file, or the name of one of jaxgan's
     workdir = args.workdir or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
     hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
     return train_and_evaluate(config, workdir)

@@ -57,3 +57,13 @@ def test_train_load_sample_evaluate(tmp_path):
   from jaxgan.latents import latents
   z = latents(jax.random.PRNGKey(2), run.config.model.latent_dim, jax.numpy.arange(3))
   np.testing.assert_allclose(loaded.generate(z), x[:3], rtol=1e-5, atol=1e-6)
+
+
+def test_the_train_command_takes_a_recipe_name(tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)
+  args = ["--config", "ring8_gan", "--workdir", str(tmp_path / "w"), "--config.train.steps=3",
+          "--config.train.num_devices=1", "--config.log.progress=false", "--config.log.sample_every=0",
+          "--config.log.report=false"]
+  assert jaxgan.train.main(args) == 0
+  assert jaxgan.load(str(tmp_path / "w")).step == 3
+  assert jaxgan.train.main(["--config", "configs/missing.py", "--workdir", str(tmp_path / "x")]) == 2
