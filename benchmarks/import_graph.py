@@ -19,10 +19,10 @@ import sys
 # Modules run as commands (``python -m``): flag parsing plus one library call each.
 COMMANDS = ("jaxgan.train", "jaxgan.sample", "jaxgan.evaluate", "jaxgan.benchmark",
             "jaxgan.classifier", "jaxgan.data.__main__", "jaxgan.weights", "jaxgan.export",
-            "jaxgan.report")
+            "jaxgan.report", "jaxgan.reproduce")
 # The layers, top to bottom: a module may import its own layer or those below, never above.
 # Anything not listed is a part (models, data sets, losses, extractors, ...).
-LIBRARY = ("jaxgan.api", "jaxgan.exporting", "jaxgan.reports", "jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.methods",
+LIBRARY = ("jaxgan.api", "jaxgan.results", "jaxgan.exporting", "jaxgan.reports", "jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.methods",
            "jaxgan.gan", "jaxgan.step", "jaxgan.state", "jaxgan.config", "jaxgan.metrics.evaluators",
            "jaxgan.metrics.periodic", "jaxgan.metrics.classifier", "jaxgan.data.tools", "jaxgan")
 BASE = ("jaxgan.errors", "jaxgan.registry", "jaxgan.spec", "jaxgan.workdir", "jaxgan.parallel",
