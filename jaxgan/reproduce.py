@@ -4,6 +4,8 @@ Flags, then one call of :func:`jaxgan.results.reproduce` per table: the runs a t
 are trained (or resumed, or only evaluated when already trained) under ``--root``, and the
 table's Markdown rows and a JSON file of its figures, with the commit they came from, are
 written to ``docs/results/<table>.{md,json}`` (``--out`` to write elsewhere).
+``--fingerprints`` records the drift check's fingerprints of the tables' recipes
+(``docs/results/fingerprints.json``, checked by ``tests/test_drift.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import sys
 
 from jaxgan import cli, reporting
-from jaxgan.results import RESULTS_DIR, TABLES, check_table_names, reproduce
+from jaxgan.results import FINGERPRINTS, RESULTS_DIR, TABLES, check_table_names, reproduce, write_fingerprints
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,11 +22,17 @@ def main(argv: list[str] | None = None) -> int:
   what = parser.add_mutually_exclusive_group(required=True)
   what.add_argument("--table", action="append", help=f"a table: {', '.join(TABLES.names())} (repeatable)")
   what.add_argument("--all", action="store_true", help="every table")
+  what.add_argument("--fingerprints", action="store_true",
+                    help="record the drift-check fingerprints of the tables' recipes (after re-measuring)")
   parser.add_argument("--root", default="runs/results", help="where the runs' workdirs go (reused)")
   parser.add_argument("--out", default=RESULTS_DIR, help="where <table>.md and <table>.json go")
   args = parser.parse_args(cli.argv_or_sys(argv))
 
   def body():
+    if args.fingerprints:
+      written = write_fingerprints()
+      return [{"title": "fingerprints", "commit": written["commit"], "date": written["date"],
+               "markdown": f"wrote {FINGERPRINTS} ({len(written['recipes'])} recipes)\n"}]
     names = check_table_names(TABLES.names() if args.all else args.table)
     return [reproduce(name, args.root, args.out, say=reporting.say) for name in names]
 

@@ -25,7 +25,9 @@ from typing import Callable
 import jax
 import numpy as np
 
-from jaxgan import api
+from jaxgan import api, parallel
+from jaxgan import data as data_lib
+from jaxgan import run as run_lib
 from jaxgan.errors import ConfigError
 from jaxgan.registry import Registry
 
@@ -207,3 +209,54 @@ def check_table_names(names: list[str]) -> list[str]:
   if not names:
     raise ConfigError(f"name a table (--table NAME) or --all; tables: {', '.join(TABLES.names())}")
   return names
+
+
+# ---- drift check ---------------------------------------------------------------------
+
+FINGERPRINTS = os.path.join(RESULTS_DIR, "fingerprints.json")
+FINGERPRINT_STEPS = 10
+
+
+def fingerprint_config(recipe: str):
+  """``recipe`` as its fingerprint runs it: its own networks, losses, optimizers and
+  options, on one device at a small batch (16 samples or PacGAN packs) for a few steps,
+  on the embedded or synthetic data of its shape (no data files)."""
+  config = api.load_recipe(recipe)
+  if config.data.name not in ("digits", "ring8", "grid25"):
+    config.data.name, config.data.num_examples = "synthetic_images", 64
+  config.train.num_devices, config.train.batch_size = 1, 16 * config.model.pack
+  config.train.steps_per_dispatch = 1
+  return config
+
+
+def fingerprint(recipe: str, steps: int = FINGERPRINT_STEPS) -> list[float]:
+  """D and G losses of ``recipe``'s first ``steps`` steps (:func:`fingerprint_config`),
+  ``[d_1, g_1, d_2, g_2, ...]``: what moves when a change alters the recipe's trajectory."""
+  config = fingerprint_config(recipe)
+  model = run_lib.build_model(config)
+  devices = run_lib.select_devices(config)
+  source = data_lib.build(config.data, config.train.batch_size, config.seed)
+  step_fn = run_lib.parallel_step(model, devices).call
+  feed = run_lib.device_feed(model, source, devices)
+  state = parallel.replicate(run_lib.fresh_state(model), devices)
+  losses = []
+  for _ in range(steps):
+    state, metrics = step_fn(state, feed.take(1))
+    metrics = parallel.unreplicate(metrics)
+    losses += [float(metrics["d_loss"]), float(metrics["g_loss"])]
+  return losses
+
+
+def fingerprint_recipes() -> list[str]:
+  """The recipes behind the results tables."""
+  return sorted({recipe for name in TABLES for recipe in TABLES.get(name).recipes()})
+
+
+def write_fingerprints(path: str = FINGERPRINTS) -> dict:
+  """Records the fingerprint of every recipe behind a table, with the commit."""
+  out = {"commit": commit(), "date": datetime.date.today().isoformat(), "steps": FINGERPRINT_STEPS,
+         "recipes": {r: {"losses": fingerprint(r), "tables": tables_using(r)} for r in fingerprint_recipes()}}
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w") as f:
+    json.dump(out, f, indent=2)
+  return out
