@@ -173,9 +173,10 @@ def markdown(table: Table, rows: list[dict]) -> str:
 def reproduce(name: str, root: str, out_dir: str = RESULTS_DIR, say=print) -> dict:
   """Runs what table ``name`` needs (resuming), evaluates, writes ``out_dir/<name>.{md,json}``."""
   table = TABLES.get(name)
+  code = commit()  # the code the runs are trained with (taken before they start)
   rows = [run_entry(table, entry, seed, root, say) for entry in table.entries for seed in entry.seeds]
   text = markdown(table, rows)
-  result = {"table": name, "title": table.title, "commit": commit(), "date": datetime.date.today().isoformat(),
+  result = {"table": name, "title": table.title, "commit": code, "date": datetime.date.today().isoformat(),
             "machine": {"cpu": _cpu(), "devices": jax.device_count(), "platform": jax.devices()[0].platform,
                         "jax": jax.__version__},
             "protocol": table.protocol, "rows": rows, "markdown": text}
