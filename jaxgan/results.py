@@ -28,7 +28,7 @@ import numpy as np
 from jaxgan import api, parallel
 from jaxgan import data as data_lib
 from jaxgan import run as run_lib
-from jaxgan.errors import ConfigError
+from jaxgan.errors import ConfigError, JaxganError
 from jaxgan.registry import Registry
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "results")
@@ -144,6 +144,9 @@ def run_entry(table: Table, entry: Entry, seed: int, root: str, say=print) -> di
   workdir = workdir_of(root, entry, seed)
   say(f"{entry.recipe} seed {seed} -> {workdir}")
   run = api.train(config, workdir)
+  if run.step < config.train.steps:  # stopped by a signal: the figures would be of a shorter run
+    raise JaxganError(f"{workdir} stopped at step {run.step} of {config.train.steps}; rerun the same "
+                      "command to resume the reproduction.")
   record = run.evaluate([table.metric], num_samples=table.num_samples, seed=table.latent_seed,
                         say=lambda m: None)
   (record,) = record.values()

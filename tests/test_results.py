@@ -41,3 +41,17 @@ def test_every_table_names_its_recipes_for_the_drift_check():
   for name in results.TABLES:
     for recipe in results.TABLES.get(name).recipes():
       assert name in results.tables_using(recipe)
+
+
+def test_a_stopped_run_stops_the_reproduction(tmp_path, monkeypatch):
+  import pytest
+  from jaxgan import api
+  from jaxgan.errors import JaxganError
+
+  class Stopped:
+    step = 7
+
+  monkeypatch.setattr(api, "train", lambda config, workdir: Stopped())
+  entry = results.Entry("`ring8_gan`", "ring8_gan", TINY)
+  with pytest.raises(JaxganError, match="stopped at step 7 of 20; rerun the same command to resume"):
+    results.run_entry(results.TABLES.get("ring8"), entry, 0, str(tmp_path))
