@@ -17,7 +17,6 @@ evaluation :func:`jaxgan.metrics.evaluators.evaluate_loaded`: the calls behind
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from typing import Any
 
@@ -90,12 +89,7 @@ class Run:
   @property
   def metrics(self) -> dict[str, float]:
     """The last training metrics logged at or before :attr:`step` (``metrics.jsonl``)."""
-    path = Workdir(self.workdir).train_metrics
-    rows = []
-    if os.path.exists(path):
-      with open(path) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    rows = [r for r in rows if r.get("step", 0) <= self.step]
+    rows = [r for r in reporting.read_jsonl(Workdir(self.workdir).train_metrics) if r.get("step", 0) <= self.step]
     return rows[-1] if rows else {}
 
   def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:

@@ -69,7 +69,7 @@ class Checkpointer:
       if what is None:
         raise
       self._remove_temporary()
-      newest = self._newest_complete()
+      newest = self.latest_step()  # the manager was reloaded without the failed step
       kept = (f"the newest complete checkpoint (step {newest}) is intact. Free space (or choose another "
               "--workdir) and rerun to resume from it." if newest is not None else
               "no complete checkpoint was written before. Free space (or choose another --workdir) "
@@ -83,10 +83,6 @@ class Checkpointer:
     for path in glob.glob(os.path.join(self.directory, "*.orbax-checkpoint-tmp*")):
       shutil.rmtree(path, ignore_errors=True)
     self._manager.reload()
-
-  def _newest_complete(self) -> int | None:
-    steps = [int(name) for name in os.listdir(self.directory) if name.isdigit()]
-    return max(steps) if steps else None
 
   def _move_aside(self, step: int) -> str:
     """Renames step ``step``'s folder to ``<step>.corrupt`` (``.corrupt.1``, ... if taken)."""

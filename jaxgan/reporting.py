@@ -72,23 +72,33 @@ def save_scatter(path: str, real: np.ndarray, fake: np.ndarray, title: str = "")
   return path
 
 
+def _row(line: str) -> dict | None:
+  """One JSON-lines row, or None for a blank row or one cut short by a kill mid-write."""
+  try:
+    return json.loads(line)
+  except ValueError:
+    return None
+
+
+def read_jsonl(path: str) -> list[dict]:
+  """The rows of a JSON-lines file (``metrics.jsonl``, evaluation records), skipping a row
+  cut short by a kill; [] when there is no file."""
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [row for row in map(_row, f) if row is not None]
+
+
 def drop_rows_after(path: str, step: int) -> None:
   """Removes the rows of JSON-lines file ``path`` logged after ``step`` (and any row cut
-  short): a run resumed from
-  checkpoint ``step`` logs those steps again, so ``metrics.jsonl`` keeps one row per step
-  however often a run is resumed. Rewritten atomically, and only when there is such a row."""
+  short): a run resumed from checkpoint ``step`` logs those steps again, so
+  ``metrics.jsonl`` keeps one row per step however often a run is resumed. Rewritten
+  atomically, and only when there is such a row."""
   if not os.path.exists(path):
     return
   with open(path) as f:
     lines = [line for line in f.read().splitlines() if line.strip()]
-
-  def logged_by_then(line: str) -> bool:
-    try:
-      return json.loads(line).get("step", 0) <= step
-    except ValueError:  # a row cut short by a kill mid-write
-      return False
-
-  keep = [line for line in lines if logged_by_then(line)]
+  keep = [line for line in lines if (row := _row(line)) is not None and row.get("step", 0) <= step]
   if len(keep) == len(lines):
     return
   tmp = path + ".tmp"

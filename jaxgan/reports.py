@@ -15,7 +15,6 @@ import base64
 import glob
 import html
 import io
-import json
 import os
 import re
 from typing import Any, Iterable
@@ -23,6 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from jaxgan import config as config_lib
+from jaxgan.reporting import read_jsonl
 from jaxgan.state import LR_SCHEDULES
 from jaxgan.workdir import Workdir
 
@@ -34,20 +34,6 @@ CURVES = (  # (title, metric keys, log scale)
     ("Other training metrics", None, False),
 )
 KNOWN = {key for _, keys, _ in CURVES if keys for key in keys} | {"step", "steps_per_sec"}
-
-
-def read_jsonl(path: str) -> list[dict]:
-  """The rows of a JSON-lines file (a row cut short by a kill is skipped)."""
-  if not os.path.exists(path):
-    return []
-  rows = []
-  with open(path) as f:
-    for line in f:
-      try:
-        rows.append(json.loads(line))
-      except ValueError:
-        continue
-  return rows
 
 
 def _figure_png(draw, width: float = 6.0, height: float = 3.0, panels: int = 1) -> str:

@@ -44,7 +44,7 @@ import jax.numpy as jnp
 
 from jaxgan.errors import JaxganError
 from jaxgan.flops import count_flops
-from jaxgan.parallel import AXIS, shard
+from jaxgan.parallel import AXIS
 from jaxgan.run import build_model, build_step, device_feed
 
 

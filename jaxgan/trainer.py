@@ -106,8 +106,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   config_lib.validate(config)
   distributed.initialize(config)
   devices = run_lib.select_devices(config)
-  processes, process = jax.process_count(), jax.process_index()
-  if processes > 1 and config.eval.every:
+  if jax.process_count() > 1 and config.eval.every:
     raise ConfigError("eval.every > 0 evaluates during single-process training only; in a "
                       "multi-process run set eval.every=0 and evaluate its checkpoints with "
                       "python -m jaxgan.evaluate --workdir ...")

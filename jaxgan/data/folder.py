@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 
-import numpy as np
-
 from jaxgan.data import tfds_builders
 from jaxgan.data.images import image_examples
 from jaxgan.spec import DataSpec

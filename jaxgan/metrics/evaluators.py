@@ -310,11 +310,10 @@ def check_values(x: np.ndarray, spec: DataSpec, where: str) -> None:
   if bad.any():
     raise JaxganError(f"{where!r} holds {int(bad.sum())} NaN or infinite values (of {x.size}); "
                       "every value must be a finite number.")
-  if spec.kind == "image" and x.size:
-    lo, hi = float(x.min()), float(x.max())
-    if lo < -1 - extractors.RANGE_TOLERANCE or hi > 1 + extractors.RANGE_TOLERANCE:
-      raise JaxganError(f"{where!r} holds values in [{lo:.4g}, {hi:.4g}]; images must lie in [-1, 1] "
-                        "(jaxgan's convention: uint8 / 127.5 - 1).")
+  bounds = extractors.out_of_range(x) if spec.kind == "image" else None
+  if bounds is not None:
+    raise JaxganError(f"{where!r} holds values in [{bounds[0]:.4g}, {bounds[1]:.4g}]; images must lie in "
+                      "[-1, 1] (jaxgan's convention: uint8 / 127.5 - 1).")
 
 
 def evaluate_images(path: str, data_config, names: list[str] | None = None,

@@ -68,12 +68,21 @@ def check_images(images: np.ndarray, channels: int) -> np.ndarray:
     else:
       raise ValueError(f"images have {images.shape[3]} channels; the feature extractor takes "
                        f"{channels}")
-  if images.size:
-    lo, hi = float(images.min()), float(images.max())
-    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < -1 - RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
-      raise ValueError(f"images must lie in [-1, 1] (jaxgan's convention, uint8 / 127.5 - 1); "
-                       f"got values in [{lo:.4g}, {hi:.4g}]")
+  bounds = out_of_range(images)
+  if bounds is not None:
+    raise ValueError(f"images must lie in [-1, 1] (jaxgan's convention, uint8 / 127.5 - 1); "
+                     f"got values in [{bounds[0]:.4g}, {bounds[1]:.4g}]")
   return images.astype(np.float32)
+
+
+def out_of_range(images: np.ndarray) -> tuple[float, float] | None:
+  """``(min, max)`` of ``images`` when a value is not finite or lies outside [-1, 1] by more
+  than :data:`RANGE_TOLERANCE`; None when every value fits."""
+  if not images.size:
+    return None
+  lo, hi = float(images.min()), float(images.max())
+  fits = np.isfinite(lo) and np.isfinite(hi) and lo >= -1 - RANGE_TOLERANCE and hi <= 1 + RANGE_TOLERANCE
+  return None if fits else (lo, hi)
 
 
 @functools.lru_cache(maxsize=8)

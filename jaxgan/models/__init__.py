@@ -25,8 +25,8 @@ import ml_collections
 
 from jaxgan.errors import ConfigError
 from jaxgan.models import conditioning, resnet
-from jaxgan.models.blocks import MINIBATCH, check_attention_res
-from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator, base_and_depth, feature_sizes
+from jaxgan.models.blocks import MINIBATCH, base_and_depth, check_attention_res, feature_sizes
+from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, check_mlp_options
 from jaxgan.registry import Registry
 from jaxgan.spec import DataSpec
@@ -164,20 +164,25 @@ DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points",), _mlp_d, se
                                        check_options=check_mlp_options))
 
 
+def registered_networks() -> list[tuple[str, str, Network]]:
+  """``(side, name, entry)`` of every registered generator and discriminator."""
+  return [(side, name, registry.get(name)) for side, registry in (("generator", GENERATORS),
+                                                                 ("discriminator", DISCRIMINATORS))
+          for name in registry]
+
+
 def option_sections() -> dict[str, dict[str, Any]]:
   """``{section: {option: default}}`` over every registered network: the schema of the
   ``config.model.<section>`` sub-sections. A section shared by a generator and a
   discriminator (``mlp``) holds the options of both; a shared option has one default."""
   sections: dict[str, dict[str, Any]] = {}
-  for registry in (GENERATORS, DISCRIMINATORS):
-    for name in registry:
-      entry = registry.get(name)
-      if not entry.section:
-        continue
-      section = sections.setdefault(entry.section, {})
-      for option, default in entry.option_defaults().items():
-        if section.setdefault(option, default) != default:
-          raise TypeError(f"model.{entry.section}.{option} has two defaults")
+  for _, _, entry in registered_networks():
+    if not entry.section:
+      continue
+    section = sections.setdefault(entry.section, {})
+    for option, default in entry.option_defaults().items():
+      if section.setdefault(option, default) != default:
+        raise TypeError(f"model.{entry.section}.{option} has two defaults")
   return sections
 
 
@@ -189,22 +194,18 @@ def networks(model_config: ml_collections.ConfigDict) -> tuple[Network, Network]
 def check_options(model_config: ml_collections.ConfigDict) -> None:
   """Refuses options of a sub-section that neither chosen network takes (set away from
   their defaults), and checks the values of those they take."""
-  checks = {registry.get(name).check_options for registry in (GENERATORS, DISCRIMINATORS)
-            for name in registry if registry.get(name).section}
-  for entry in [registry.get(name) for registry in (GENERATORS, DISCRIMINATORS) for name in registry]:
-    if entry.section and entry.check_options in checks:  # value checks first, once per section
-      checks.discard(entry.check_options)
-      entry.check_options(model_config[entry.section])
+  # Value checks first (every section's, whichever networks are chosen), each check once.
+  for check, section in dict.fromkeys((entry.check_options, entry.section)
+                                      for _, _, entry in registered_networks() if entry.section):
+    check(model_config[section])
   g, d = networks(model_config)
   used = {(entry.section, option) for entry in (g, d) if entry.section for option in entry.options}
   for section, defaults in option_sections().items():
     for option, default in defaults.items():
       value = model_config[section][option]
       if (section, option) not in used and value != default:
-        takers = [f"{side} {name!r}" for side, registry in (("generator", GENERATORS),
-                                                            ("discriminator", DISCRIMINATORS))
-                  for name in registry if registry.get(name).section == section
-                  and option in registry.get(name).options]
+        takers = [f"{side} {name!r}" for side, name, entry in registered_networks()
+                  if entry.section == section and option in entry.options]
         raise ConfigError(
             f"model.{section}.{option}={value!r} is an option of the '{section}' networks only "
             f"({', '.join(takers)}), and this config uses generator '{model_config.generator}' and "

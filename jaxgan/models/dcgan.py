@@ -19,9 +19,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgan.errors import ConfigError
 from jaxgan.models import conditioning
-from jaxgan.models.blocks import BASES, base_and_depth, feature_sizes, generator_norm, maybe_attention  # noqa: F401
+from jaxgan.models.blocks import base_and_depth, generator_norm, maybe_attention
 from jaxgan.models.layers import Conv, ConvTranspose, batch_norm, dcgan_init, leaky_relu, spectral
 
 
