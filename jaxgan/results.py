@@ -23,13 +23,15 @@ import subprocess
 from typing import Callable
 
 import jax
+import ml_collections
 import numpy as np
 
-from jaxgan import api, parallel
+from jaxgan import api, parallel, reporting
 from jaxgan import data as data_lib
 from jaxgan import run as run_lib
 from jaxgan.errors import ConfigError, JaxganError
 from jaxgan.registry import Registry
+from jaxgan.workdir import Workdir
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "results")
 
@@ -44,26 +46,88 @@ class Entry:
 
 
 @dataclasses.dataclass(frozen=True)
+class Images:
+  """A yardstick row: stored images judged exactly as a run's samples are (real data, noise).
+
+  ``make(data_config, num)`` returns ``[num, R, R, C]`` in [-1, 1]; they are written to
+  ``<results root>/<name>.npz`` and evaluated like ``python -m jaxgan.evaluate --images``.
+  """
+  label: str
+  name: str
+  make: Callable[[ml_collections.ConfigDict, int], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
 class Column:
-  """A value shown: ``key`` of the metric's record, formatted by ``fmt``."""
+  """A value shown: ``key`` of metric ``metric``'s record ('' = the table's first metric;
+  ``"run"`` = a fact of the run itself, e.g. ``train_wall_s``), formatted by ``fmt``."""
   title: str
   key: str
   fmt: Callable[[float], str]
   mean: bool = True              # averaged over seeds in the mean row
+  metric: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
 class Table:
+  """A table of trained runs (and yardstick rows), each judged by ``metrics``."""
   title: str
-  entries: tuple[Entry, ...]
-  metric: str                    # a jaxgan.metrics.evaluators metric name
+  entries: tuple[Entry | Images, ...]
+  metrics: tuple[str, ...]       # jaxgan.metrics.evaluators metric names
   columns: tuple[Column, ...]
   num_samples: int
   latent_seed: int = 1
   protocol: str = ""             # the README's protocol sentence for the table
+  # Made once before the rows, e.g. the classifier the metrics' features come from;
+  # ``prepare(data_config, say)`` returns facts recorded with the table.
+  prepare: Callable[[ml_collections.ConfigDict, Callable], dict] | None = None
 
   def recipes(self) -> set[str]:
-    return {e.recipe for e in self.entries}
+    return {e.recipe for e in self.entries if isinstance(e, Entry)}
+
+  def data_config(self):
+    """The data the yardstick rows are judged against: that of the first recipe."""
+    return api.load_recipe(next(e.recipe for e in self.entries if isinstance(e, Entry))).data
+
+  def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
+    facts = self.prepare(self.data_config(), say) if self.prepare else {}
+    rows = []
+    for entry in self.entries:
+      if isinstance(entry, Images):
+        rows.append(run_images(self, entry, root, say))
+      else:
+        rows += [run_entry(self, entry, seed, root, say) for seed in entry.seeds]
+    return rows, facts
+
+  def markdown(self, rows: list[dict]) -> str:
+    return markdown(self, rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeedTable:
+  """The step-speed table: every case of :data:`jaxgan.speed.SUITE` in its own process.
+
+  Machine-bound: no fingerprint can say when it moved, so it names no recipes for the drift
+  check; its JSON records the machine it was measured on.
+  """
+  title: str
+  columns: tuple[Column, ...]
+  steps: int = 20
+  warmup: int = 3
+  protocol: str = ""
+
+  def recipes(self) -> set[str]:
+    return set()
+
+  def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
+    from jaxgan import speed  # imports the step's assembly only when speed is measured
+    return speed.run_suite(self.steps, self.warmup, say=say), {}
+
+  def markdown(self, rows: list[dict]) -> str:
+    lines = ["| case | " + " | ".join(c.title for c in self.columns) + " |", "|" + "---|" * (1 + len(self.columns))]
+    for r in rows:
+      lines.append(f"| {r['label']} | " + " | ".join(c.fmt(r[c.key]) for c in self.columns) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _int(v: float) -> str:
@@ -76,6 +140,19 @@ def _pct(v: float) -> str:
 
 def _f3(v: float) -> str:
   return "inf" if v == float("inf") else f"{v:.3f}"
+
+
+def _sig(v: float) -> str:
+  """About three significant digits, without exponents: 1.52, 58.4, 1786."""
+  return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+
+
+def _minutes(v: float) -> str:
+  return f"{int(v // 60)} min {v % 60:.0f} s" if v >= 60 else f"{v:.0f} s"
+
+
+def _thousands(v: float) -> str:
+  return f"{v:,.0f}" if v >= 1000 else f"{v:.1f}"
 
 
 MODE_COLUMNS = (Column("modes captured", "modes_captured", _int), Column("high-quality share", "high_quality_share", _pct),
@@ -93,30 +170,86 @@ def _mode_collapse_table(data: str, title: str) -> Table:
                Entry(f"`{data}_unrolled` (5 look-ahead steps; G 1e-3, D 1e-4)", f"{data}_unrolled", seeds=seeds),
                Entry(f"`{data}_unrolled --config.train.unrolled_steps=0` (plain GAN, same learning rates)",
                      f"{data}_unrolled", (("train.unrolled_steps", "0"),), seeds=seeds)),
-      metric="modes", columns=MODE_COLUMNS, num_samples=2500,
+      metrics=("modes",), columns=MODE_COLUMNS, num_samples=2500,
       protocol="python -m jaxgan.evaluate --workdir W --metrics modes (2,500 samples, latent seed 1)")
 
 
-TABLES: Registry[Table] = Registry("results table")
+def _lenet_classifier(data_config, say) -> dict:
+  """The LeNet the FD-LeNet family of metrics reads, trained once if it is not there yet
+  (``python -m jaxgan.classifier --data NAME``: the data set's training split, offline)."""
+  from jaxgan.metrics import classifier, extractors
+  path = extractors.lenet_default_path(data_config)
+  if not os.path.exists(path):
+    say(f"training the {data_config.name} LeNet (python -m jaxgan.classifier --data {data_config.name}) -> {path}")
+    classifier.train_classifier(data_config, progress=False)
+  meta = extractors.load_lenet(path).meta
+  return {"classifier": {"path": path, "weights_hash": meta["weights_hash"], "epochs": meta.get("epochs"),
+                         "test_accuracy": meta["test_accuracy"]}}
+
+
+def _real_train_images(data_config, num: int) -> np.ndarray:
+  return data_lib.load_arrays(data_config, "train")[0][:num]
+
+
+def _uniform_noise(data_config, num: int) -> np.ndarray:
+  spec = data_lib.spec(data_config)
+  return np.random.default_rng(0).uniform(-1, 1, (num, *spec.shape)).astype(np.float32)
+
+
+TABLES: Registry[Table | SpeedTable] = Registry("results table")
 TABLES.register("ring8")(_mode_collapse_table("ring8", "ring8 non-saturating MLP GAN"))
 TABLES.register("grid25")(_mode_collapse_table("grid25", "grid25 MLP GANs"))
 TABLES.register("digits")(Table(
     title="digits DCGAN (the main job)",
     entries=(Entry("`digits_dcgan`", "digits_dcgan"),),
-    metric="digits_classes",
+    metrics=("digits_classes",),
     columns=(Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
-             Column("mean top-class probability", "mean_top_prob", _f3)),
+             Column("mean top-class probability", "mean_top_prob", _f3),
+             Column("training wall time", "train_wall_s", _minutes, metric="run")),
     num_samples=1000,
     protocol="python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"))
 TABLES.register("digits_acgan")(Table(
     title="digits AC-GAN (class-conditional)",
     entries=(Entry("`digits_acgan`", "digits_acgan"),),
-    metric="digits_classes",
+    metrics=("digits_classes",),
     columns=(Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
              Column("mean top-class probability", "mean_top_prob", _f3),
              Column("label accuracy", "label_accuracy", _pct)),
     num_samples=1000,
     protocol="python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"))
+TABLES.register("mnist")(Table(
+    title="MNIST DCGAN and FD-LeNet",
+    entries=(Images("real: first 10,000 MNIST training images", "mnist_train10k", _real_train_images),
+             Entry("`mnist_dcgan`, 5,000 steps", "mnist_dcgan"),
+             Entry("`mnist_dcgan`, 50 steps (1%)", "mnist_dcgan", (("train.steps", "50"),)),
+             Images("uniform noise in [-1, 1]", "uniform_noise", _uniform_noise)),
+    metrics=("fd_lenet", "kid_lenet", "prd_lenet", "dc_lenet", "classes_lenet"),
+    columns=(Column("FD-LeNet", "fd", _sig, metric="fd_lenet"), Column("KID", "kid", _sig, metric="kid_lenet"),
+             Column("precision", "precision", _f3, metric="prd_lenet"),
+             Column("recall", "recall", _f3, metric="prd_lenet"),
+             Column("density", "density", _f3, metric="dc_lenet"),
+             Column("coverage", "coverage", _f3, metric="dc_lenet"),
+             Column("classes", "modes_captured", _int, metric="classes_lenet"),
+             Column("class KL to uniform", "kl_to_uniform", _f3, metric="classes_lenet"),
+             Column("training wall time", "train_wall_s", _minutes, metric="run")),
+    num_samples=10_000,
+    protocol=("python -m jaxgan.evaluate --workdir W --metrics fd_lenet,kid,prd,dc,classes --num_samples 10000 "
+              "(yardsticks: --images X.npz --data mnist); needs the MNIST files in $JAXGAN_DATA_DIR/mnist"),
+    prepare=_lenet_classifier))
+TABLES.register("speed")(SpeedTable(
+    title="Step speed (python -m jaxgan.benchmark --suite)",
+    columns=(Column("dtype", "dtype", str), Column("batch", "batch_size", _int),
+             Column("host allocator", "host_allocator", str), Column("steps/s", "steps_per_sec", lambda v: f"{v:.3f}"),
+             Column("images/s", "images_per_sec", _thousands),
+             Column("steps/s fed from the data pipeline", "steps_per_sec_with_data", lambda v: f"{v:.3f}"),
+             Column("compile", "compile_s", lambda v: f"{v:.1f} s"),
+             Column("useful GFLOP/step", "useful_gflop_per_step", _sig),
+             Column("useful GFLOP/s", "useful_gflops", lambda v: f"{v:.1f}"),
+             Column("fp32 matmul GFLOP/s", "matmul_gflops", lambda v: f"{v:.1f}"),
+             Column("fraction of matmul", "fraction_of_matmul", _f3),
+             Column("peak host memory", "peak_host_memory_mb", lambda v: f"{v / 1000:.2f} GB")),
+    protocol=("python -m jaxgan.benchmark --suite: one process per case, 1 device, 20 timed steps (SNGAN 3) "
+              "after 3 warm-up steps; machine-bound, measure on an otherwise idle machine")))
 
 
 def commit() -> str:
@@ -137,8 +270,27 @@ def workdir_of(root: str, entry: Entry, seed: int) -> str:
   return os.path.join(root, f"{entry.recipe}{suffix}_seed{seed}")
 
 
+def _records(table: Table, records: dict) -> dict:
+  """``{metric name: its record's values}``: the records come back in the order asked."""
+  if len(records) != len(table.metrics):
+    raise JaxganError(f"asked for metrics {list(table.metrics)}, got records {list(records)}")
+  return {name: record for name, record in zip(table.metrics, records.values())}
+
+
+def _row(table: Table, records: dict, **facts) -> dict:
+  metrics = _records(table, records)
+  return {**facts, "metrics": {m: {k: v for k, v in r.items() if k not in ("headline", "time")}
+                               for m, r in metrics.items()}}
+
+
+def value(table: Table, row: dict, column: Column):
+  if column.metric == "run":
+    return row.get(column.key)
+  return row["metrics"][column.metric or table.metrics[0]].get(column.key)
+
+
 def run_entry(table: Table, entry: Entry, seed: int, root: str, say=print) -> dict:
-  """Trains (or resumes) one run and evaluates it; returns its record."""
+  """Trains (or resumes) one run and evaluates it; returns its row."""
   overrides = dict(entry.overrides) | {"seed": str(seed), "log.progress": "false"}
   config = api.load_recipe(entry.recipe, overrides)
   workdir = workdir_of(root, entry, seed)
@@ -147,26 +299,49 @@ def run_entry(table: Table, entry: Entry, seed: int, root: str, say=print) -> di
   if run.step < config.train.steps:  # stopped by a signal: the figures would be of a shorter run
     raise JaxganError(f"{workdir} stopped at step {run.step} of {config.train.steps}; rerun the same "
                       "command to resume the reproduction.")
-  record = run.evaluate([table.metric], num_samples=table.num_samples, seed=table.latent_seed,
-                        say=lambda m: None)
-  (record,) = record.values()
-  return {"recipe": entry.recipe, "overrides": dict(entry.overrides), "seed": seed, "workdir": workdir,
-          "step": run.step, **{c.key: record.get(c.key) for c in table.columns},
-          "protocol": record["protocol"], "record": record["metric"]}
+  records = run.evaluate(list(table.metrics), num_samples=table.num_samples, seed=table.latent_seed,
+                         say=lambda m: None)
+  runs = reporting.read_jsonl(Workdir(workdir).train_runs)
+  return _row(table, records, recipe=entry.recipe, overrides=dict(entry.overrides), seed=seed,
+              workdir=workdir, step=run.step, train_wall_s=round(sum(r.get("wall_s", 0) for r in runs), 1))
+
+
+def run_images(table: Table, entry: Images, root: str, say=print) -> dict:
+  """Writes a yardstick's images (once) and evaluates them; returns its row."""
+  from jaxgan.metrics import evaluators
+  data_config = table.data_config()
+  path = os.path.join(root, f"{entry.name}.npz")
+  say(f"{entry.label} -> {path}")
+  if not os.path.exists(path):
+    os.makedirs(root, exist_ok=True)
+    partial = path + ".partial.npz"  # never leaves a half-written file under the final name
+    np.savez(partial, x=entry.make(data_config, table.num_samples))
+    os.replace(partial, path)
+  records = evaluators.evaluate_images(path, data_config, list(table.metrics), table.num_samples,
+                                       say=lambda m: None)
+  return _row(table, records, images=entry.name, path=path)
+
+
+def _rows_of(entry: Entry | Images, rows: list[dict]) -> list[dict]:
+  if isinstance(entry, Images):
+    return [r for r in rows if r.get("images") == entry.name]
+  return [r for r in rows if r.get("recipe") == entry.recipe and r.get("overrides") == dict(entry.overrides)]
 
 
 def markdown(table: Table, rows: list[dict]) -> str:
   """The table's Markdown: one row per run, and a mean row per entry with several seeds."""
   head = "| recipe | seed | " + " | ".join(c.title for c in table.columns) + " |"
   lines = [head, "|" + "---|" * (2 + len(table.columns))]
+  show = lambda c, v: "-" if v is None else c.fmt(v)
   for entry in table.entries:
-    mine = [r for r in rows if r["recipe"] == entry.recipe and r["overrides"] == dict(entry.overrides)]
+    mine = _rows_of(entry, rows)
     for r in mine:
-      lines.append(f"| {entry.label} | {r['seed']} | " + " | ".join(c.fmt(r[c.key]) for c in table.columns) + " |")
+      lines.append(f"| {entry.label} | {r.get('seed', '-')} | "
+                   + " | ".join(show(c, value(table, r, c)) for c in table.columns) + " |")
     if len(mine) > 1:
       means = []
       for c in table.columns:
-        values = np.asarray([r[c.key] for r in mine], np.float64)
+        values = np.asarray([value(table, r, c) for r in mine], np.float64)
         means.append(("-" if not np.all(np.isfinite(values)) else
                       f"{values.mean():.1f}" if c.fmt is _int else c.fmt(float(values.mean()))) if c.mean else "")
       lines.append(f"| {entry.label} | mean | " + " | ".join(means) + " |")
@@ -177,12 +352,12 @@ def reproduce(name: str, root: str, out_dir: str = RESULTS_DIR, say=print) -> di
   """Runs what table ``name`` needs (resuming), evaluates, writes ``out_dir/<name>.{md,json}``."""
   table = TABLES.get(name)
   code = commit()  # the code the runs are trained with (taken before they start)
-  rows = [run_entry(table, entry, seed, root, say) for entry in table.entries for seed in entry.seeds]
-  text = markdown(table, rows)
+  rows, facts = table.produce(root, say)
+  text = table.markdown(rows)
   result = {"table": name, "title": table.title, "commit": code, "date": datetime.date.today().isoformat(),
             "machine": {"cpu": _cpu(), "devices": jax.device_count(), "platform": jax.devices()[0].platform,
                         "jax": jax.__version__},
-            "protocol": table.protocol, "rows": rows, "markdown": text}
+            "protocol": table.protocol, **facts, "rows": rows, "markdown": text}
   os.makedirs(out_dir, exist_ok=True)
   with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
     json.dump(result, f, indent=2, default=float)

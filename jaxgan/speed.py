@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -142,21 +143,32 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
 
-# (name, recipe, overrides, most timed steps): the standard speed cases.
+class Case(NamedTuple):
+  """A standard speed case: a recipe file of configs/ with overrides, timed for at most
+  ``most_steps`` steps (the slow ones fewer), and how a results table names it."""
+  name: str
+  recipe: str
+  overrides: dict
+  most_steps: int
+  label: str = ""
+
+
 SUITE = (
-    ("dcgan32_batch64", "bench_dcgan32.py", {}, 20),
-    ("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20),
-    ("dcgan32_batch64_bf16", "bench_dcgan32.py", {"dtype": "bfloat16"}, 20),
-    ("sngan_resnet32_batch64", "cifar10_sngan.py",
-     {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3),
-    ("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200),
+    Case("dcgan32_batch64", "bench_dcgan32.py", {}, 20, "DCGAN-32 (`bench_dcgan32`)"),
+    Case("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20, "DCGAN-32"),
+    Case("dcgan32_batch64_bf16", "bench_dcgan32.py", {"dtype": "bfloat16"}, 20, "DCGAN-32"),
+    Case("sngan_resnet32_batch64", "cifar10_sngan.py",
+         {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3,
+         "SNGAN ResNet-32 (`cifar10_sngan`, 5 D steps per G step, synthetic data)"),
+    Case("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200, "MLP toy GAN (`ring8_gan`)"),
 )
 
 
 def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
   """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
   results = []
-  for name, recipe, overrides, most_steps in SUITE:
+  for case in map(lambda c: Case(*c), SUITE):  # plain tuples of the first four fields too
+    name, recipe, overrides, most_steps = case.name, case.recipe, case.overrides, case.most_steps
     with tempfile.TemporaryDirectory() as tmp:  # the command of jaxgan.benchmark, in a fresh process
       out = os.path.join(tmp, "result.json")
       command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, recipe),
@@ -167,5 +179,5 @@ def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
       if done.returncode:
         raise JaxganError(f"benchmark case {name} failed:\n{done.stderr[-2000:]}")
       with open(out) as f:
-        results.append({"case": name, **json.load(f)})
+        results.append({"case": name, "label": case.label or name, **json.load(f)})
   return results

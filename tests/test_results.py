@@ -12,8 +12,9 @@ TINY = (("train.steps", "20"), ("train.batch_size", "32"), ("train.num_devices",
 
 def test_markdown_rows_and_means():
   table = results.TABLES.get("ring8")
-  rows = [{"recipe": "ring8_gan", "overrides": {}, "seed": s, "modes_captured": m, "high_quality_share": q,
-           "reverse_kl": k} for s, m, q, k in ((0, 3, 0.92, 1.0), (1, 4, 0.5, float("inf")), (2, 5, 0.6, 0.5))]
+  rows = [{"recipe": "ring8_gan", "overrides": {}, "seed": s,
+           "metrics": {"modes": {"modes_captured": m, "high_quality_share": q, "reverse_kl": k}}}
+          for s, m, q, k in ((0, 3, 0.92, 1.0), (1, 4, 0.5, float("inf")), (2, 5, 0.6, 0.5))]
   text = results.markdown(table, rows)
   assert "| `ring8_gan` | 1 | 4 | 50.0% | inf |" in text
   assert "| `ring8_gan` | mean | 4.0 | 67.3% | - |" in text  # reverse KL: no mean over an infinite one
@@ -21,7 +22,8 @@ def test_markdown_rows_and_means():
 
 def test_reproduce_trains_what_is_missing_and_writes_the_table(tmp_path, monkeypatch, capsys):
   tiny = results.Table("tiny ring8", (results.Entry("`ring8_gan`", "ring8_gan", TINY, seeds=(0, 1)),),
-                       "modes", results.MODE_COLUMNS, num_samples=500)
+                       ("modes",), results.MODE_COLUMNS + (results.Column("wall", "train_wall_s", str, metric="run"),),
+                       num_samples=500)
   monkeypatch.setitem(results.TABLES._items, "tiny", tiny)
   root, out = str(tmp_path / "runs"), str(tmp_path / "out")
   assert reproduce_cli.main(["--table", "tiny", "--root", root, "--out", out]) == 0
@@ -33,7 +35,8 @@ def test_reproduce_trains_what_is_missing_and_writes_the_table(tmp_path, monkeyp
   assert reproduce_cli.main(["--table", "tiny", "--root", root, "--out", out]) == 0
   assert "nothing to do" in capsys.readouterr().out
   again = json.load(open(os.path.join(out, "tiny.json")))
-  assert [r["modes_captured"] for r in again["rows"]] == [r["modes_captured"] for r in first["rows"]]
+  assert [r["metrics"] for r in again["rows"]] == [r["metrics"] for r in first["rows"]]
+  assert all(r["train_wall_s"] > 0 for r in again["rows"])
   assert reproduce_cli.main(["--table", "nosuch"]) == 2
 
 
@@ -55,3 +58,67 @@ def test_a_stopped_run_stops_the_reproduction(tmp_path, monkeypatch):
   entry = results.Entry("`ring8_gan`", "ring8_gan", TINY)
   with pytest.raises(JaxganError, match="stopped at step 7 of 20; rerun the same command to resume"):
     results.run_entry(results.TABLES.get("ring8"), entry, 0, str(tmp_path))
+
+
+def test_columns_read_their_own_metric_of_a_row():
+  table = results.TABLES.get("mnist")
+  records = {f"{m}10k_test": {"metric": f"{m}10k_test", "time": "t", "headline": (), "v": i}
+             for i, m in enumerate(table.metrics)}
+  row = results._row(table, records, train_wall_s=3.0)
+  assert [row["metrics"][m]["v"] for m in table.metrics] == list(range(len(table.metrics)))
+  assert results.value(table, row, results.Column("w", "train_wall_s", str, metric="run")) == 3.0
+  assert results.value(table, row, results.Column("k", "v", str, metric="kid_lenet")) == 1
+  import pytest
+  from jaxgan.errors import JaxganError
+  with pytest.raises(JaxganError, match="asked for metrics"):
+    results._row(table, dict(list(records.items())[:2]))
+
+
+def test_yardstick_rows_are_judged_like_samples(tmp_path, monkeypatch):
+  """A table of a run plus stored images (here: real digits and noise), judged alike; the
+  images file is written once and never left half-written."""
+  import numpy as np
+  from jaxgan import data as data_lib
+  overrides = (("train.steps", "4"), ("train.batch_size", "16"), ("train.num_devices", "1"),
+               ("log.sample_every", "0"), ("log.report", "false"), ("checkpoint.every", "4"),
+               ("model.g_width", "8"), ("model.d_width", "8"))
+  made = []
+
+  def real(data_config, num):
+    made.append(num)
+    return data_lib.load_arrays(data_config, "train")[0][:num]
+
+  prepared = []
+  table = results.Table(
+      "tiny digits", (results.Images("real digits", "real", real), results.Entry("`digits_dcgan`", "digits_dcgan", overrides),
+                      results.Images("noise", "noise", results._uniform_noise)),
+      ("digits_classes",),
+      (results.Column("classes", "classes_found", results._int), results.Column("top", "mean_top_prob", results._f3,
+                                                                                metric="digits_classes")),
+      num_samples=200, prepare=lambda data_config, say: prepared.append(data_config.name) or {"judge": "sklearn"})
+  monkeypatch.setitem(results.TABLES._items, "tinydigits", table)
+  root, out = str(tmp_path / "runs"), str(tmp_path / "out")
+  result = results.reproduce("tinydigits", root, out, say=lambda m: None)
+  assert prepared == ["digits"] and result["judge"] == "sklearn"
+  assert [r.get("images", r.get("recipe")) for r in result["rows"]] == ["real", "digits_dcgan", "noise"]
+  real_row = result["rows"][0]
+  assert real_row["metrics"]["digits_classes"]["mean_top_prob"] > 0.8  # real digits look like digits
+  assert result["rows"][2]["metrics"]["digits_classes"]["mean_top_prob"] < real_row["metrics"]["digits_classes"]["mean_top_prob"]
+  assert "| real digits | - | 10 |" in result["markdown"]
+  assert not [f for f in os.listdir(root) if "partial" in f]
+  results.reproduce("tinydigits", root, out, say=lambda m: None)
+  assert made == [200]  # the stored images are reused
+
+
+def test_speed_table_rows_from_the_benchmark_suite(monkeypatch):
+  from jaxgan import speed
+  row = {"case": "c", "label": "DCGAN-32", "dtype": "float32", "batch_size": 64, "host_allocator": "system",
+         "steps_per_sec": 1.6144, "images_per_sec": 103.3, "steps_per_sec_with_data": 1.7, "compile_s": 7.81,
+         "useful_gflop_per_step": 96.5, "useful_gflops": 155.8, "matmul_gflops": 208.5, "fraction_of_matmul": 0.747,
+         "peak_host_memory_mb": 2090.0}
+  monkeypatch.setattr(speed, "run_suite", lambda steps, warmup, say: [row])
+  table = results.TABLES.get("speed")
+  rows, facts = table.produce("unused", say=lambda m: None)
+  assert table.recipes() == set() and facts == {}
+  assert "| DCGAN-32 | float32 | 64 | system | 1.614 | 103.3 | 1.700 | 7.8 s | 96.5 | 155.8 | 208.5 | 0.747 | 2.09 GB |" \
+      in table.markdown(rows)
