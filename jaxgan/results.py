@@ -10,13 +10,16 @@ file of every figure with the commit it came from (``docs/results/<table>.{md,js
 Each table also names the recipes its figures depend on; ``docs/results/fingerprints.json``
 holds a short fingerprint of each (the losses of its first steps at a small batch, on the
 embedded or synthetic data), and ``tests/test_drift.py`` fails, naming the tables to
-re-measure, when a change moves one of those trajectories.
+re-measure, when a change moves one of those trajectories: bit for bit on a machine of
+the recording one's :func:`machine_identity` (a change of the last float bit also moves a
+10,000-step run), to 1e-3 elsewhere (other CPUs round differently).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -431,9 +434,24 @@ def fingerprint_recipes() -> list[str]:
   return sorted({recipe for name in TABLES for recipe in TABLES.get(name).recipes()})
 
 
+def machine_identity() -> str:
+  """What decides XLA:CPU's floating point here: the CPU's model and instruction-set flags,
+  the core count and the jax version (a short hash). On a machine with the same identity a
+  recipe's first steps come out bit for bit; on another, to about 1e-6."""
+  model, flags = _cpu(), ""
+  try:
+    with open("/proc/cpuinfo") as f:
+      flags = next((line.split(":", 1)[1].strip() for line in f if line.startswith("flags")), "")
+  except OSError:
+    pass
+  text = f"{model}|{' '.join(sorted(flags.split()))}|{os.cpu_count()}|{jax.__version__}"
+  return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def write_fingerprints(path: str = FINGERPRINTS) -> dict:
-  """Records the fingerprint of every recipe behind a table, with the commit."""
+  """Records the fingerprint of every recipe behind a table, with the commit and the machine."""
   out = {"commit": commit(), "date": datetime.date.today().isoformat(), "steps": FINGERPRINT_STEPS,
+         "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "jax": jax.__version__, "identity": machine_identity()},
          "recipes": {r: {"losses": fingerprint(r), "tables": tables_using(r)} for r in fingerprint_recipes()}}
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w") as f:
