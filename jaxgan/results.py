@@ -298,6 +298,7 @@ def run_entry(table: Table, entry: Entry, seed: int, root: str, say=print) -> di
   config = api.load_recipe(entry.recipe, overrides)
   workdir = workdir_of(root, entry, seed)
   say(f"{entry.recipe} seed {seed} -> {workdir}")
+  check_trained_by_this_code(entry.recipe, workdir, say)
   run = api.train(config, workdir)
   if run.step < config.train.steps:  # stopped by a signal: the figures would be of a shorter run
     raise JaxganError(f"{workdir} stopped at step {run.step} of {config.train.steps}; rerun the same "
@@ -307,6 +308,35 @@ def run_entry(table: Table, entry: Entry, seed: int, root: str, say=print) -> di
   runs = reporting.read_jsonl(Workdir(workdir).train_runs)
   return _row(table, records, recipe=entry.recipe, overrides=dict(entry.overrides), seed=seed,
               workdir=workdir, step=run.step, train_wall_s=round(sum(r.get("wall_s", 0) for r in runs), 1))
+
+
+FINGERPRINT_FILE = "fingerprint.json"  # in a reproduction's workdir: the recipe's trajectory when it was trained
+_fingerprints: dict[str, list[float]] = {}
+
+
+def same_trajectory(a: list[float], b: list[float], exact: bool) -> bool:
+  return a == b if exact else bool(np.allclose(a, b, rtol=1e-3, atol=1e-5))
+
+
+def check_trained_by_this_code(recipe: str, workdir: str, say=print) -> None:
+  """Refuses to reuse a run trained by code that takes other steps for ``recipe`` (its
+  figures would be stale); records the fingerprint in a workdir about to be trained."""
+  if recipe not in _fingerprints:
+    _fingerprints[recipe] = fingerprint(recipe)
+  now, path = _fingerprints[recipe], os.path.join(workdir, FINGERPRINT_FILE)
+  if os.path.exists(path):
+    with open(path) as f:
+      then = json.load(f)
+    if not same_trajectory(now, then["losses"], then.get("identity") == machine_identity()):
+      raise JaxganError(f"{workdir} was trained by code whose {recipe} trajectory differs from this code's "
+                        f"(commit {then.get('commit')}); its figures would be stale. Reproduce under a fresh "
+                        "--root, or delete the workdir.")
+    return
+  if os.path.exists(Workdir(workdir).config):
+    say(f"{workdir}: no {FINGERPRINT_FILE} (trained before reproductions recorded one); assuming this code trained it")
+  os.makedirs(workdir, exist_ok=True)
+  with open(path, "w") as f:
+    json.dump({"losses": now, "commit": commit(), "identity": machine_identity()}, f)
 
 
 def run_images(table: Table, entry: Images, root: str, say=print) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Iterator
 
 import flax
@@ -152,8 +153,15 @@ def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
 
 
 def create_state(gan: GAN, seed: int) -> GANState:
-  """Initialises parameters (on the host's default device) from ``seed``."""
-  root = jax.random.PRNGKey(seed)
+  """Initialises parameters (on the host's default device) from ``seed``.
+
+  One compiled computation: initialising op by op compiles every op on its own (10-20 s
+  for a 32x32 DCGAN or ResNet on a 2-core CPU, against 4-6 s compiled whole).
+  """
+  return jax.jit(functools.partial(_init_state, gan))(jax.random.PRNGKey(seed))
+
+
+def _init_state(gan: GAN, root: jax.Array) -> GANState:
   g_key, d_key = jax.random.split(jax.random.fold_in(root, 0x5EED))
   z = jnp.zeros((2, gan.latent_dim), jnp.float32)
   x = jnp.zeros((2,) + packed_shape(gan.spec.shape, gan.pack), jnp.float32)

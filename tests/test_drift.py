@@ -29,7 +29,7 @@ def test_recipe_trajectory_is_the_one_the_tables_were_measured_with(recipe):
   # order of float operations) also moves a long run's figures. Elsewhere, a tolerance for
   # other CPUs' floating point (~1e-6 after ten steps); a changed trajectory (new random
   # streams, another computation) moves these by far more.
-  same = now == recorded["losses"] if EXACT else np.allclose(now, recorded["losses"], rtol=1e-3, atol=1e-5)
+  same = results.same_trajectory(now, recorded["losses"], EXACT)
   worst = float(np.max(np.abs(np.subtract(now, recorded["losses"])) / np.maximum(np.abs(recorded["losses"]), 1e-12)))
   assert same, (
       f"{recipe}'s first {RECORDED['steps']} steps are not those recorded at commit {RECORDED['commit']} "

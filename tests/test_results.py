@@ -122,3 +122,18 @@ def test_speed_table_rows_from_the_benchmark_suite(monkeypatch):
   assert table.recipes() == set() and facts == {}
   assert "| DCGAN-32 | float32 | 64 | system | 1.614 | 103.3 | 1.700 | 7.8 s | 96.5 | 155.8 | 208.5 | 0.747 | 2.09 GB |" \
       in table.markdown(rows)
+
+
+def test_a_run_trained_by_code_on_another_trajectory_is_not_reused(tmp_path, monkeypatch):
+  import pytest
+  from jaxgan.errors import JaxganError
+  tiny = results.Table("tiny ring8", (results.Entry("`ring8_gan`", "ring8_gan", TINY),), ("modes",),
+                       results.MODE_COLUMNS, num_samples=200)
+  monkeypatch.setitem(results.TABLES._items, "tiny", tiny)
+  monkeypatch.setattr(results, "_fingerprints", {})
+  root, out = str(tmp_path / "runs"), str(tmp_path / "out")
+  results.reproduce("tiny", root, out, say=lambda m: None)
+  assert os.path.exists(os.path.join(results.workdir_of(root, tiny.entries[0], 0), results.FINGERPRINT_FILE))
+  monkeypatch.setattr(results, "_fingerprints", {"ring8_gan": [1.0, 2.0]})  # as if the code had changed
+  with pytest.raises(JaxganError, match="trajectory differs from this code's.*fresh --root"):
+    results.reproduce("tiny", root, out, say=lambda m: None)
