@@ -29,10 +29,11 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxgan import api, parallel, reporting
+from jaxgan import api, parallel, reporting, speed
 from jaxgan import data as data_lib
 from jaxgan import run as run_lib
 from jaxgan.errors import ConfigError, JaxganError
+from jaxgan.metrics import classifier, evaluators, extractors
 from jaxgan.registry import Registry
 from jaxgan.workdir import Workdir
 
@@ -123,7 +124,6 @@ class SpeedTable:
     return set()
 
   def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
-    from jaxgan import speed  # imports the step's assembly only when speed is measured
     return speed.run_suite(self.steps, self.warmup, say=say), {}
 
   def markdown(self, rows: list[dict]) -> str:
@@ -180,7 +180,6 @@ def _mode_collapse_table(data: str, title: str) -> Table:
 def _lenet_classifier(data_config, say) -> dict:
   """The LeNet the FD-LeNet family of metrics reads, trained once if it is not there yet
   (``python -m jaxgan.classifier --data NAME``: the data set's training split, offline)."""
-  from jaxgan.metrics import classifier, extractors
   path = extractors.lenet_default_path(data_config)
   if not os.path.exists(path):
     say(f"training the {data_config.name} LeNet (python -m jaxgan.classifier --data {data_config.name}) -> {path}")
@@ -341,7 +340,6 @@ def check_trained_by_this_code(recipe: str, workdir: str, say=print) -> None:
 
 def run_images(table: Table, entry: Images, root: str, say=print) -> dict:
   """Writes a yardstick's images (once) and evaluates them; returns its row."""
-  from jaxgan.metrics import evaluators
   data_config = table.data_config()
   path = os.path.join(root, f"{entry.name}.npz")
   say(f"{entry.label} -> {path}")

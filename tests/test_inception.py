@@ -10,7 +10,6 @@ import pytest
 from flax import traverse_util
 
 from jaxgan import config as config_lib
-from jaxgan import data as data_lib
 from jaxgan.errors import JaxganError
 from jaxgan.metrics import extractors, inception
 

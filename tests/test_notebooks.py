@@ -18,7 +18,14 @@ def test_the_three_notebooks_exist():
   assert {"quickstart_tpu.ipynb", "mode_collapse.ipynb", "custom_dataset.ipynb"} <= names
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[os.path.basename(p)[:-6] for p in NOTEBOOKS])
+# The quickstart runs in the default suite; the other two (about a minute each on 2 cores)
+# with -m slow.
+DEFAULT_NOTEBOOKS = {"quickstart_tpu.ipynb"}
+CASES = [pytest.param(p, id=os.path.basename(p)[:-6],
+                      marks=() if os.path.basename(p) in DEFAULT_NOTEBOOKS else pytest.mark.slow) for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", CASES)
 def test_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
   nb = nbformat.read(path, as_version=4)
   for cell in nb.cells:  # stored clean: outputs are produced live, never committed

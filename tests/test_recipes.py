@@ -15,12 +15,21 @@ import pytest
 
 from conftest import REPO
 from jaxgan import config as config_lib
+from jaxgan import results
 from jaxgan.trainer import train_and_evaluate
 
 RECIPES = sorted(p for p in glob.glob(os.path.join(REPO, "configs", "*.py")) if not os.path.basename(p).startswith("_"))
 
 
-@pytest.mark.parametrize("path", RECIPES, ids=[os.path.basename(p)[:-3] for p in RECIPES])
+# The recipes behind the README's tables already take their first steps in the drift check
+# (tests/test_drift.py, one device); here they run with -m slow.
+_IN_DRIFT_CHECK = set(results.fingerprint_recipes())
+CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
+                      marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK else ())
+         for p in RECIPES]
+
+
+@pytest.mark.parametrize("path", CASES)
 def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   config = config_lib.load(path)
   if config.data.name not in ("ring8", "grid25"):

@@ -205,7 +205,6 @@ def test_a_prepared_copy_from_other_files_is_not_used_silently(tmp_path, capsys)
 def test_a_full_disk_reported_by_tensorstore_is_one_error_line(tmp_path, monkeypatch, capsys):
   """orbax raises tensorstore's RESOURCE_EXHAUSTED as a ValueError (seen on a full tmpfs)."""
   workdir = str(tmp_path / "w")
-  save = ocp.CheckpointManager.save
 
   def full(self, step, *args, **kwargs):
     os.makedirs(os.path.join(str(self.directory), f"{step}.orbax-checkpoint-tmp"))

@@ -77,7 +77,6 @@ def test_columns_read_their_own_metric_of_a_row():
 def test_yardstick_rows_are_judged_like_samples(tmp_path, monkeypatch):
   """A table of a run plus stored images (here: real digits and noise), judged alike; the
   images file is written once and never left half-written."""
-  import numpy as np
   from jaxgan import data as data_lib
   overrides = (("train.steps", "4"), ("train.batch_size", "16"), ("train.num_devices", "1"),
                ("log.sample_every", "0"), ("log.report", "false"), ("checkpoint.every", "4"),
