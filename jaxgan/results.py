@@ -254,13 +254,18 @@ TABLES.register("speed")(SpeedTable(
               "after 3 warm-up steps; machine-bound, measure on an otherwise idle machine")))
 
 
+# What a run's figures depend on: uncommitted changes here make the commit ``+dirty``
+# (changes to the README or docs/ do not).
+CODE_PATHS = ("jaxgan", "configs", "pyproject.toml", "constraints.txt")
+
+
 def commit() -> str:
-  """The checkout's commit (``+dirty`` with uncommitted changes), or 'unknown'."""
-  root = os.path.dirname(RESULTS_DIR.rstrip(os.sep))
+  """The checkout's commit (``+dirty`` with uncommitted changes to :data:`CODE_PATHS`), or 'unknown'."""
+  root = os.path.dirname(os.path.dirname(RESULTS_DIR.rstrip(os.sep)))  # the checkout
   try:
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                           text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS], cwd=root,
                            capture_output=True, text=True, check=True).stdout.strip()
     return head + ("+dirty" if dirty else "")
   except (OSError, subprocess.CalledProcessError):
