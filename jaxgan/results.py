@@ -185,7 +185,7 @@ def _lenet_classifier(data_config, say) -> dict:
     say(f"training the {data_config.name} LeNet (python -m jaxgan.classifier --data {data_config.name}) -> {path}")
     classifier.train_classifier(data_config, progress=False)
   meta = extractors.load_lenet(path).meta
-  return {"classifier": {"path": path, "weights_hash": meta["weights_hash"], "epochs": meta.get("epochs"),
+  return {"classifier": {"path": path, "weights_hash": meta["weights_hash"], "training": meta.get("training"),
                          "test_accuracy": meta["test_accuracy"]}}
 
 
