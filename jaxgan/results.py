@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from typing import Callable
 
 import jax
@@ -133,6 +134,44 @@ class SpeedTable:
     return "\n".join(lines) + "\n"
 
 
+@dataclasses.dataclass(frozen=True)
+class ScriptTable:
+  """A table from a benchmark script of ``benchmarks/`` that prints one JSON object: one row
+  per argument list (``runs``), each the script's output. Machine-bound like :class:`SpeedTable`."""
+  title: str
+  script: str                    # under benchmarks/
+  runs: tuple[tuple[str, ...], ...]
+  columns: tuple[Column, ...]
+  protocol: str = ""
+
+  def recipes(self) -> set[str]:
+    return set()
+
+  def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
+    path = os.path.join(os.path.dirname(os.path.dirname(RESULTS_DIR.rstrip(os.sep))), "benchmarks", self.script)
+    if not os.path.exists(path):
+      raise JaxganError(f"{self.script} is not there ({path}): this table runs from a checkout of jaxgan.")
+    rows = []
+    for args in self.runs:
+      command = [sys.executable, path, *args]
+      say(f"[{len(rows) + 1}/{len(self.runs)}] {' '.join(command[1:])}")
+      done = subprocess.run(command, capture_output=True, text=True)
+      if done.returncode:
+        raise JaxganError(f"{self.script} {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+      rows.append({"args": list(args), **json.loads(done.stdout)})
+    return rows, {}
+
+  def markdown(self, rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(c.title for c in self.columns) + " |", "|" + "---|" * len(self.columns)]
+    for r in rows:
+      lines.append("| " + " | ".join(c.fmt(r) if c.key == "*" else c.fmt(r[c.key]) for c in self.columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _per_round(key: str) -> Callable[[dict], str]:
+  return lambda row: ", ".join(f"{r[key]:.3f}" if key != "ratio" else f"{r[key]:.2f}" for r in row["rounds"])
+
+
 def _int(v: float) -> str:
   return str(int(v))
 
@@ -198,7 +237,7 @@ def _uniform_noise(data_config, num: int) -> np.ndarray:
   return np.random.default_rng(0).uniform(-1, 1, (num, *spec.shape)).astype(np.float32)
 
 
-TABLES: Registry[Table | SpeedTable] = Registry("results table")
+TABLES: Registry[Table | SpeedTable | ScriptTable] = Registry("results table")
 TABLES.register("ring8")(_mode_collapse_table("ring8", "ring8 non-saturating MLP GAN"))
 TABLES.register("grid25")(_mode_collapse_table("grid25", "grid25 MLP GANs"))
 TABLES.register("digits")(Table(
@@ -238,6 +277,19 @@ TABLES.register("mnist")(Table(
     protocol=("python -m jaxgan.evaluate --workdir W --metrics fd_lenet,kid,prd,dc,classes --num_samples 10000 "
               "(yardsticks: --images X.npz --data mnist); needs the MNIST files in $JAXGAN_DATA_DIR/mnist"),
     prepare=_lenet_classifier))
+TABLES.register("plain_flax")(ScriptTable(
+    title="DCGAN-32 step: jaxgan against the same GAN written plainly in Flax",
+    script="dcgan32_plain_flax.py",
+    runs=(("--rounds", "5", "--steps", "5", "--host_allocator", "reuse"),
+          ("--rounds", "4", "--steps", "12", "--host_allocator", "reuse")),
+    columns=(Column("rounds x steps", "*", lambda r: f"{len(r['rounds'])} x {r['steps_per_round']}"),
+             Column("plain Flax steps/s", "*", _per_round("plain_flax_steps_per_sec")),
+             Column("jaxgan steps/s", "*", _per_round("jaxgan_steps_per_sec")),
+             Column("per-round ratios", "*", _per_round("ratio")),
+             Column("median", "median_ratio", lambda v: f"{v:.2f}x"),
+             Column("fp32 matmul GFLOP/s", "matmul_gflops", lambda v: f"{v:.1f}")),
+    protocol=("python benchmarks/dcgan32_plain_flax.py --rounds R --steps N --host_allocator reuse: batch 64, "
+              "both steps in one process in alternating rounds; machine-bound, measure on an idle machine")))
 TABLES.register("speed")(SpeedTable(
     title="Step speed (python -m jaxgan.benchmark --suite)",
     columns=(Column("dtype", "dtype", str), Column("batch", "batch_size", _int),

@@ -136,3 +136,18 @@ def test_a_run_trained_by_code_on_another_trajectory_is_not_reused(tmp_path, mon
   monkeypatch.setattr(results, "_fingerprints", {"ring8_gan": [1.0, 2.0]})  # as if the code had changed
   with pytest.raises(JaxganError, match="trajectory differs from this code's.*fresh --root"):
     results.reproduce("tiny", root, out, say=lambda m: None)
+
+
+def test_plain_flax_table_rows_from_the_script_output(monkeypatch):
+  import subprocess
+  import types
+  out = {"batch_size": 64, "steps_per_round": 5, "median_ratio": 4.71, "matmul_gflops": 207.3,
+         "rounds": [{"plain_flax_steps_per_sec": 0.339, "jaxgan_steps_per_sec": 1.492, "ratio": 4.4},
+                    {"plain_flax_steps_per_sec": 0.319, "jaxgan_steps_per_sec": 1.56, "ratio": 4.88}]}
+  calls = []
+  monkeypatch.setattr(subprocess, "run", lambda command, **kw: calls.append(command) or types.SimpleNamespace(
+      returncode=0, stdout=json.dumps(out), stderr=""))
+  table = results.TABLES.get("plain_flax")
+  rows, _ = table.produce("unused", say=lambda m: None)
+  assert os.path.exists(calls[0][1]) and calls[0][1].endswith("benchmarks/dcgan32_plain_flax.py")
+  assert "| 2 x 5 | 0.339, 0.319 | 1.492, 1.560 | 4.40, 4.88 | 4.71x | 207.3 |" in table.markdown(rows)
