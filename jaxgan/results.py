@@ -38,7 +38,8 @@ from jaxgan.metrics import classifier, evaluators, extractors
 from jaxgan.registry import Registry
 from jaxgan.workdir import Workdir
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "results")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout
+RESULTS_DIR = os.path.join(REPO, "docs", "results")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,11 +96,12 @@ class Table:
     return api.load_recipe(next(e.recipe for e in self.entries if isinstance(e, Entry))).data
 
   def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
-    facts = self.prepare(self.data_config(), say) if self.prepare else {}
+    data_config = self.data_config()
+    facts = self.prepare(data_config, say) if self.prepare else {}
     rows = []
     for entry in self.entries:
       if isinstance(entry, Images):
-        rows.append(run_images(self, entry, root, say))
+        rows.append(run_images(self, entry, data_config, root, say))
       else:
         rows += [run_entry(self, entry, seed, root, say) for seed in entry.seeds]
     return rows, facts
@@ -128,10 +130,7 @@ class SpeedTable:
     return speed.run_suite(self.steps, self.warmup, say=say), {}
 
   def markdown(self, rows: list[dict]) -> str:
-    lines = ["| case | " + " | ".join(c.title for c in self.columns) + " |", "|" + "---|" * (1 + len(self.columns))]
-    for r in rows:
-      lines.append(f"| {r['label']} | " + " | ".join(c.fmt(r[c.key]) for c in self.columns) + " |")
-    return "\n".join(lines) + "\n"
+    return _one_row_each(self.columns, rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +147,7 @@ class ScriptTable:
     return set()
 
   def produce(self, root: str, say=print) -> tuple[list[dict], dict]:
-    path = os.path.join(os.path.dirname(os.path.dirname(RESULTS_DIR.rstrip(os.sep))), "benchmarks", self.script)
+    path = os.path.join(REPO, "benchmarks", self.script)
     if not os.path.exists(path):
       raise JaxganError(f"{self.script} is not there ({path}): this table runs from a checkout of jaxgan.")
     rows = []
@@ -162,10 +161,15 @@ class ScriptTable:
     return rows, {}
 
   def markdown(self, rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(c.title for c in self.columns) + " |", "|" + "---|" * len(self.columns)]
-    for r in rows:
-      lines.append("| " + " | ".join(c.fmt(r) if c.key == "*" else c.fmt(r[c.key]) for c in self.columns) + " |")
-    return "\n".join(lines) + "\n"
+    return _one_row_each(self.columns, rows)
+
+
+def _one_row_each(columns: tuple[Column, ...], rows: list[dict]) -> str:
+  """Markdown of a machine-bound table: a line per row; a column of key ``"*"`` formats the whole row."""
+  lines = ["| " + " | ".join(c.title for c in columns) + " |", "|" + "---|" * len(columns)]
+  for r in rows:
+    lines.append("| " + " | ".join(c.fmt(r) if c.key == "*" else c.fmt(r[c.key]) for c in columns) + " |")
+  return "\n".join(lines) + "\n"
 
 
 def _per_round(key: str) -> Callable[[dict], str]:
@@ -237,6 +241,10 @@ def _uniform_noise(data_config, num: int) -> np.ndarray:
   return np.random.default_rng(0).uniform(-1, 1, (num, *spec.shape)).astype(np.float32)
 
 
+DIGITS_COLUMNS = (Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
+                  Column("mean top-class probability", "mean_top_prob", _f3))
+DIGITS_PROTOCOL = "python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"
+
 TABLES: Registry[Table | SpeedTable | ScriptTable] = Registry("results table")
 TABLES.register("ring8")(_mode_collapse_table("ring8", "ring8 non-saturating MLP GAN"))
 TABLES.register("grid25")(_mode_collapse_table("grid25", "grid25 MLP GANs"))
@@ -244,20 +252,14 @@ TABLES.register("digits")(Table(
     title="digits DCGAN (the main job)",
     entries=(Entry("`digits_dcgan`", "digits_dcgan"),),
     metrics=("digits_classes",),
-    columns=(Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
-             Column("mean top-class probability", "mean_top_prob", _f3),
-             Column("training wall time", "train_wall_s", _minutes, metric="run")),
-    num_samples=1000,
-    protocol="python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"))
+    columns=DIGITS_COLUMNS + (Column("training wall time", "train_wall_s", _minutes, metric="run"),),
+    num_samples=1000, protocol=DIGITS_PROTOCOL))
 TABLES.register("digits_acgan")(Table(
     title="digits AC-GAN (class-conditional)",
     entries=(Entry("`digits_acgan`", "digits_acgan"),),
     metrics=("digits_classes",),
-    columns=(Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
-             Column("mean top-class probability", "mean_top_prob", _f3),
-             Column("label accuracy", "label_accuracy", _pct)),
-    num_samples=1000,
-    protocol="python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"))
+    columns=DIGITS_COLUMNS + (Column("label accuracy", "label_accuracy", _pct),),
+    num_samples=1000, protocol=DIGITS_PROTOCOL))
 TABLES.register("mnist")(Table(
     title="MNIST DCGAN and FD-LeNet",
     entries=(Images("real: first 10,000 MNIST training images", "mnist_train10k", _real_train_images),
@@ -292,7 +294,7 @@ TABLES.register("plain_flax")(ScriptTable(
               "both steps in one process in alternating rounds; machine-bound, measure on an idle machine")))
 TABLES.register("speed")(SpeedTable(
     title="Step speed (python -m jaxgan.benchmark --suite)",
-    columns=(Column("dtype", "dtype", str), Column("batch", "batch_size", _int),
+    columns=(Column("case", "label", str), Column("dtype", "dtype", str), Column("batch", "batch_size", _int),
              Column("host allocator", "host_allocator", str), Column("steps/s", "steps_per_sec", lambda v: f"{v:.3f}"),
              Column("images/s", "images_per_sec", _thousands),
              Column("steps/s fed from the data pipeline", "steps_per_sec_with_data", lambda v: f"{v:.3f}"),
@@ -313,11 +315,10 @@ CODE_PATHS = ("jaxgan", "configs", "pyproject.toml", "constraints.txt")
 
 def commit() -> str:
   """The checkout's commit (``+dirty`` with uncommitted changes to :data:`CODE_PATHS`), or 'unknown'."""
-  root = os.path.dirname(os.path.dirname(RESULTS_DIR.rstrip(os.sep)))  # the checkout
   try:
-    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True,
                           text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS], cwd=root,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS], cwd=REPO,
                            capture_output=True, text=True, check=True).stdout.strip()
     return head + ("+dirty" if dirty else "")
   except (OSError, subprocess.CalledProcessError):
@@ -391,13 +392,13 @@ def check_trained_by_this_code(recipe: str, workdir: str, say=print) -> None:
   if os.path.exists(Workdir(workdir).config):
     say(f"{workdir}: no {FINGERPRINT_FILE} (trained before reproductions recorded one); assuming this code trained it")
   os.makedirs(workdir, exist_ok=True)
-  with open(path, "w") as f:
+  with open(path + ".tmp", "w") as f:  # never a half-written record under the final name
     json.dump({"losses": now, "commit": commit(), "identity": machine_identity()}, f)
+  os.replace(path + ".tmp", path)
 
 
-def run_images(table: Table, entry: Images, root: str, say=print) -> dict:
-  """Writes a yardstick's images (once) and evaluates them; returns its row."""
-  data_config = table.data_config()
+def run_images(table: Table, entry: Images, data_config, root: str, say=print) -> dict:
+  """Writes a yardstick's images (once) and evaluates them against ``data_config``; returns its row."""
   path = os.path.join(root, f"{entry.name}.npz")
   say(f"{entry.label} -> {path}")
   if not os.path.exists(path):
@@ -454,15 +455,17 @@ def reproduce(name: str, root: str, out_dir: str = RESULTS_DIR, say=print) -> di
   return result
 
 
-def _cpu() -> str:
+def _cpuinfo(field: str, default: str) -> str:
+  """The first ``field`` of /proc/cpuinfo, or ``default`` where there is none."""
   try:
     with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
+      return next((line.split(":", 1)[1].strip() for line in f if line.startswith(field)), default)
   except OSError:
-    pass
-  return "unknown"
+    return default
+
+
+def _cpu() -> str:
+  return _cpuinfo("model name", "unknown")
 
 
 def tables_using(recipe: str) -> list[str]:
@@ -523,12 +526,7 @@ def machine_identity() -> str:
   """What decides XLA:CPU's floating point here: the CPU's model and instruction-set flags,
   the core count and the jax version (a short hash). On a machine with the same identity a
   recipe's first steps come out bit for bit; on another, to about 1e-6."""
-  model, flags = _cpu(), ""
-  try:
-    with open("/proc/cpuinfo") as f:
-      flags = next((line.split(":", 1)[1].strip() for line in f if line.startswith("flags")), "")
-  except OSError:
-    pass
+  model, flags = _cpu(), _cpuinfo("flags", "")
   text = f"{model}|{' '.join(sorted(flags.split()))}|{os.cpu_count()}|{jax.__version__}"
   return hashlib.sha256(text.encode()).hexdigest()[:16]
 
