@@ -167,17 +167,16 @@ SUITE = (
 def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
   """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
   results = []
-  for case in map(lambda c: Case(*c), SUITE):  # plain tuples of the first four fields too
-    name, recipe, overrides, most_steps = case.name, case.recipe, case.overrides, case.most_steps
+  for case in (Case(*c) for c in SUITE):  # plain tuples of the first four fields too
     with tempfile.TemporaryDirectory() as tmp:  # the command of jaxgan.benchmark, in a fresh process
       out = os.path.join(tmp, "result.json")
-      command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, recipe),
-                 "--steps", str(min(steps, most_steps)), "--warmup", str(warmup), "--out", out,
-                 *[f"--config.{k}={v}" for k, v in overrides.items()]]
-      say(f"[{len(results) + 1}/{len(SUITE)}] {name}: {' '.join(command[1:])}")
+      command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, case.recipe),
+                 "--steps", str(min(steps, case.most_steps)), "--warmup", str(warmup), "--out", out,
+                 *[f"--config.{k}={v}" for k, v in case.overrides.items()]]
+      say(f"[{len(results) + 1}/{len(SUITE)}] {case.name}: {' '.join(command[1:])}")
       done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
       if done.returncode:
-        raise JaxganError(f"benchmark case {name} failed:\n{done.stderr[-2000:]}")
+        raise JaxganError(f"benchmark case {case.name} failed:\n{done.stderr[-2000:]}")
       with open(out) as f:
-        results.append({"case": name, "label": case.label or name, **json.load(f)})
+        results.append({"case": case.name, "label": case.label or case.name, **json.load(f)})
   return results
