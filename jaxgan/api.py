@@ -92,11 +92,20 @@ class Run:
     rows = [r for r in reporting.read_jsonl(Workdir(self.workdir).train_metrics) if r.get("step", 0) <= self.step]
     return rows[-1] if rows else {}
 
+  @property
+  def num_members(self) -> int:
+    """Seeds trained together in this run (``train.num_seeds``), 1 once a member is chosen."""
+    return self._loaded.num_members
+
+  def member(self, index: int) -> "Run":
+    """Member ``index`` of a many-seed run: the run of seed ``config.seed + index``, to sample."""
+    return Run(self.workdir, self._loaded.of_member(index))
+
   def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """Samples of given latents ``z [N, latent_dim]`` (and ``labels [N]`` for a
     class-conditional run), e.g. to interpolate between two latents: ``[N, *shape]``."""
     loaded = self._loaded
-    return np.asarray(loaded.method.generate(loaded.model, loaded.state, z, labels))
+    return np.asarray(loaded.method.generate(loaded.model, loaded.sampling_state(), z, labels))
 
   def sample(self, num: int, seed: int = 0, label: int | None = None) -> np.ndarray:
     """``[num, *shape]`` float32 samples from fixed latents of ``seed`` (latent ``i`` from
@@ -113,15 +122,19 @@ class Run:
     """Computes ``metrics`` (default: every one that applies and whose weights are present)
     on this checkpoint's samples, appends each record to ``WORKDIR/metrics/<record>.jsonl``
     and returns ``{record name: record}`` (values, step and protocol), exactly as
-    ``python -m jaxgan.evaluate`` does."""
-    return evaluate_loaded(self._loaded, Workdir(self.workdir).eval_metrics, metrics, num_samples, seed,
+    ``python -m jaxgan.evaluate`` does: for a many-seed run every member and their mean
+    (``--member i`` there is ``run.member(i).evaluate(...)`` here)."""
+    out_dir = Workdir(self.workdir).eval_metrics
+    if self._loaded.member is not None and self.config.train.num_seeds > 1:
+      out_dir = os.path.join(out_dir, f"member_{self._loaded.member}")
+    return evaluate_loaded(self._loaded, out_dir, metrics, num_samples, seed,
                            reference_split, extractor_paths, say)
 
 
-def load(workdir: str, step: int | None = None, best: bool = False) -> Run:
+def load(workdir: str, step: int | None = None, best: bool = False, member: int | None = None) -> Run:
   """The run in ``workdir`` at its newest readable checkpoint (or ``step``, or the best one
-  kept by ``config.eval`` with ``best=True``)."""
-  return Run(workdir, run_lib.load_run(workdir, step, say=reporting.say, best=best))
+  kept by ``config.eval`` with ``best=True``); ``member``: one member of a many-seed run."""
+  return Run(workdir, run_lib.load_run(workdir, step, say=reporting.say, best=best, member=member))
 
 
 def train(config: ml_collections.ConfigDict, workdir: str) -> Run:

@@ -1,7 +1,9 @@
 """Step throughput: ``python -m jaxgan.benchmark --config configs/bench_dcgan32.py [--steps 20]``,
-or ``python -m jaxgan.benchmark --suite`` for the standard cases.
+or ``python -m jaxgan.benchmark --suite`` for the standard cases, or ``--config R --members
+1,4,8,16`` for a recipe trained as that many seeds at once (``train.num_seeds``).
 
-Flags, then one call of :func:`jaxgan.speed.benchmark` (or :func:`jaxgan.speed.run_suite`);
+Flags, then one call of :func:`jaxgan.speed.benchmark` (or :func:`jaxgan.speed.run_suite`,
+:func:`jaxgan.speed.members_sweep`);
 see :mod:`jaxgan.speed` for the fields of the JSON it prints.
 """
 
@@ -14,7 +16,7 @@ import sys
 from jaxgan import api, cli
 from jaxgan import config as config_lib
 from jaxgan import hostmem
-from jaxgan.speed import benchmark, run_suite
+from jaxgan.speed import benchmark, members_sweep, run_suite
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
   what.add_argument("--suite", action="store_true", help="every case of jaxgan.speed.SUITE")
   parser.add_argument("--steps", type=int, default=20, help="timed steps (suite: at most, per case)")
   parser.add_argument("--warmup", type=int, default=3)
+  parser.add_argument("--members", default="", help="with --config: comma list of train.num_seeds "
+                      "values to time, each in its own process (e.g. 1,4,8,16)")
   parser.add_argument("--out", default=None, help="also write the JSON here")
 
   def body():
@@ -33,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
       if overrides:
         parser.error("--suite runs fixed cases; --config.* overrides apply to --config runs")
       return args, run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr))
+    if args.members:
+      if args.suite:
+        parser.error("--members goes with --config")
+      try:
+        counts = [int(k) for k in args.members.split(",")]
+      except ValueError:
+        parser.error(f"--members takes a comma list of member counts, e.g. 1,4,8,16; got {args.members!r}")
+      if min(counts) < 1:
+        parser.error("--members counts must be >= 1")
+      recipe = api.recipe_path(args.config)
+      api.load_recipe(recipe, overrides)  # bad recipes and overrides fail here, before any process starts
+      return args, members_sweep(recipe, overrides, counts, args.steps, args.warmup,
+                                 say=lambda m: print(m, file=sys.stderr))
     config = api.load_recipe(args.config, overrides)  # a recipe file, or the name of one of jaxgan's
     allocator = hostmem.apply(config.train.host_allocator)  # before any JAX computation starts XLA's threads
     return args, {"config": args.config, "overrides": overrides,

@@ -23,7 +23,8 @@ from jaxgan.errors import ConfigError
 # Keys whose change makes an existing workdir's checkpoints unusable (parameter shapes,
 # data the parameters were fit to). Everything else (steps, learning rates, logging) may
 # change between a run and its resume.
-STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data.channels")
+STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data.channels",
+                       "train.num_seeds")
 # Keys where only part of the value is structural: EMA on or off adds or removes a
 # parameter copy from the state, whatever the decay.
 STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
@@ -103,6 +104,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.grad_accum = 1        # microbatches per D and G update (gradient accumulation)
   c.train.steps_per_dispatch = 1  # train steps per host dispatch (lax.scan); see jaxgan.step.multi_step
   c.train.num_devices = 0       # 0: all local devices
+  c.train.num_seeds = 1         # K > 1: K runs (seeds seed..seed+K-1) in one vmapped step; jaxgan.members
   c.train.parallel = "pmap"     # "pmap" or "shard_map" (same step, same results)
   c.train.host_allocator = "system"  # "reuse": keep freed host memory (large CPU steps); jaxgan.hostmem
 
@@ -273,6 +275,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
                         f"checkpoints, pictures and evaluations fall on multiples of {k}; "
                         f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not. Make them "
                         f"multiples of {k} or lower train.steps_per_dispatch.")
+  if t.num_seeds < 1:
+    raise ConfigError(f"train.num_seeds must be >= 1 (1: one run; K: K seeds trained together), got {t.num_seeds}")
+  if t.num_seeds > 1 and config.eval.every:
+    raise ConfigError(f"eval.every={config.eval.every} evaluates one run during training; with "
+                      f"train.num_seeds={t.num_seeds} set eval.every=0 and evaluate every member after "
+                      "training: python -m jaxgan.evaluate --workdir WORKDIR (all members, mean +- std) "
+                      "or --member i.")
   hostmem.HOST_ALLOCATORS.get(t.host_allocator)  # unknown names fail here, listing the valid ones
   if t.grad_accum < 1:
     raise ConfigError(f"train.grad_accum must be >= 1 (1: no accumulation), got {t.grad_accum}")

@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--seed", type=int, default=1, help="latent seed of the evaluated samples")
   parser.add_argument("--step", type=int, default=None)
   parser.add_argument("--best", action="store_true", help="evaluate the best checkpoint kept by config.eval")
+  parser.add_argument("--member", type=int, default=None, help="a run of several seeds (train.num_seeds): "
+                      "evaluate this member only (default: every member, and their mean +- std)")
   parser.add_argument("--reference_split", default="", help="real split to compare with (default: test "
                       "when the data set has one, else train)")
   parser.add_argument("--inception_weights", default="", help="FID Inception weights (.npz, or "
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
   args = parser.parse_args(rest)
   if args.images and not args.data:
     parser.error("--images needs --data NAME (the data set to compare with)")
+  if args.images and args.member is not None:
+    parser.error("--member goes with --workdir (a run of several seeds)")
   if args.workdir and (args.data or overrides):
     parser.error("--data and --config.* overrides go with --images; a --workdir brings its own config")
   names = None if args.metrics == "auto" else [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -54,14 +58,19 @@ def main(argv: list[str] | None = None) -> int:
   def body():
     if args.workdir:
       return evaluate(args.workdir, names, args.num_samples, args.seed, args.step,
-                      args.reference_split, paths, best=args.best)
+                      args.reference_split, paths, best=args.best, member=args.member)
     config = config_lib.for_dataset(args.data, overrides)
     return evaluate_images(args.images, config.data, names, args.num_samples,
                            args.reference_split, paths, out_dir)
 
   def show(results):
     print(format_results(results))
-    print("Appended to " + ", ".join(os.path.join(out_dir, f"{name}.jsonl") for name in results))
+    where = out_dir
+    if any("member" in r["protocol"] for r in results.values()):  # one member of a many-seed run
+      where = os.path.join(out_dir, f"member_{args.member}")
+    elif any("members" in r["protocol"] for r in results.values()):
+      print(f"Each member's records: {os.path.join(out_dir, 'member_<i>')}")
+    print("Appended to " + ", ".join(os.path.join(where, f"{name}.jsonl") for name in results))
 
   return cli.run(body, show)
 

@@ -18,9 +18,10 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan import distributed, parallel
+from jaxgan import distributed, members, parallel
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.data.feed import DeviceFeed
+from jaxgan.data.source import MemberSources
 from jaxgan.errors import CheckpointError, ConfigError, WorkdirError
 from jaxgan.method import Method
 from jaxgan.methods import METHODS
@@ -45,8 +46,33 @@ def build_model(config: ml_collections.ConfigDict) -> Model:
 
 
 def fresh_state(model: Model) -> Any:
-  """The initial state from ``config.seed``, as host arrays."""
-  return jax.device_get(model.method.init_state(model.model, model.config.seed))
+  """The initial state from ``config.seed``, as host arrays; with ``train.num_seeds = K``
+  the K members' states (seeds ``seed .. seed + K - 1``) stacked (:mod:`jaxgan.members`)."""
+  config = model.config
+  init = lambda seed: jax.device_get(model.method.init_state(model.model, seed))
+  if config.train.num_seeds == 1:
+    return init(config.seed)
+  return members.stack([init(seed) for seed in members.seeds(config.seed, config.train.num_seeds)])
+
+
+def build_source(config: ml_collections.ConfigDict, shard: tuple[int, int] = (0, 1)
+                 ) -> data_lib.BatchSource | MemberSources:
+  """The run's batch source over global batches of ``train.batch_size`` from ``config.seed``,
+  or one per member (each with its own seed) for ``train.num_seeds > 1``."""
+  t = config.train
+  if t.num_seeds == 1:
+    return data_lib.build(config.data, t.batch_size, config.seed, shard=shard)
+  return MemberSources([data_lib.build(config.data, t.batch_size, seed, shard=shard)
+                        for seed in members.seeds(config.seed, t.num_seeds)])
+
+
+def check_members_fit(model: Model, devices: list[jax.Device]) -> None:
+  """Refuses ``train.num_seeds`` members whose states cannot fit in memory (from the state's
+  shapes, before anything is compiled or written)."""
+  k = model.config.train.num_seeds
+  if k > 1:
+    shapes = jax.eval_shape(lambda: model.method.init_state(model.model, model.config.seed))
+    members.check_fits(members.state_bytes(shapes), k, devices)
 
 
 def select_devices(config: ml_collections.ConfigDict) -> list[jax.Device]:
@@ -138,18 +164,20 @@ class ParallelStep(NamedTuple):
 
 
 def parallel_step(model: Model, devices: list[jax.Device], single: bool = False) -> ParallelStep:
-  """The per-device step of ``model`` for the global batch split over ``devices``, wrapped
-  by ``config.train.parallel`` with ``train.steps_per_dispatch`` steps per call (and, with
+  """The per-device step of ``model`` for the global batch split over ``devices`` (vmapped
+  over the members of a many-seed run), wrapped by ``config.train.parallel`` with ``train.steps_per_dispatch`` steps per call (and, with
   ``single``, a one-step version to realign a run resumed off a multiple of that)."""
   t = model.config.train
   per_device = model.method.make_step(model.model, t.batch_size // len(devices))
+  if t.num_seeds > 1:
+    per_device = members.vmap_step(per_device)
   wrap = parallel.PARALLEL.get(t.parallel)
   k = t.steps_per_dispatch
   return ParallelStep(per_device, wrap(parallel.multi_step(per_device, k), devices),
                       wrap(per_device, devices) if single and k > 1 else None, k)
 
 
-def device_feed(model: Model, source: data_lib.BatchSource, devices: list[jax.Device]) -> DeviceFeed:
+def device_feed(model: Model, source: data_lib.BatchSource | MemberSources, devices: list[jax.Device]) -> DeviceFeed:
   """Step inputs from ``source`` for this process's share of ``devices``, one step ahead."""
   local = [d for d in devices if d.process_index == jax.process_index()]
   return DeviceFeed(source, model.method.batches_per_step(model.model), len(local),
@@ -160,7 +188,7 @@ class StepSetup(NamedTuple):
   """``config``'s train step as the trainer builds it, with a constant input, ready to time."""
   devices: list
   spec: DataSpec
-  source: data_lib.BatchSource
+  source: data_lib.BatchSource | MemberSources
   batch: dict               # one constant input on the devices, ``steps_per_dispatch`` steps' worth
   state: Any                # the initial state, replicated over ``devices``
   per_device_step: Callable  # one train step on one device's shard
@@ -171,23 +199,58 @@ def build_step(config: ml_collections.ConfigDict) -> StepSetup:
   """Builds ``config``'s step, initial state and a constant input, as the trainer would."""
   devices = select_devices(config)
   model = build_model(config)
-  t = config.train
-  source = data_lib.build(config.data, t.batch_size, config.seed)
+  source = build_source(config)
   step = parallel_step(model, devices)
-  batch = parallel.shard(data_lib.next_step_input(source, model.method.batches_per_step(model.model),
-                                                  len(devices), step.steps_per_call), devices)
+  batch = parallel.shard(source.step_input(model.method.batches_per_step(model.model), len(devices),
+                                           step.steps_per_call), devices)
   state = parallel.replicate(fresh_state(model), devices)
   return StepSetup(devices, model.spec, source, batch, state, step.per_device, step.call)
 
 
 @dataclasses.dataclass
 class Run:
-  """A trained run reopened from its workdir: config, method, model and a restored state."""
+  """A trained run reopened from its workdir: config, method, model and a restored state.
+
+  A many-seed run (``train.num_seeds = K > 1``) loads with every member's state stacked
+  (``member`` None): :meth:`members` gives one :class:`Run` per member, and sampling
+  needs one member. ``member = i`` is the run of seed ``config.seed + i`` alone.
+  """
   config: ml_collections.ConfigDict
   method: Method
   model: Any
   state: Any  # host arrays
   step: int
+  member: int | None = None
+
+  @property
+  def num_members(self) -> int:
+    """How many members ``state`` holds (1 for a one-seed run or one member)."""
+    return self.config.train.num_seeds if self.member is None else 1
+
+  def of_member(self, index: int) -> "Run":
+    """Member ``index`` (the run of seed ``config.seed + index``) alone."""
+    k = self.config.train.num_seeds
+    check_member(index, k)
+    if self.member is not None:
+      if index != self.member:
+        raise ConfigError(f"this Run holds member {self.member} only; load member {index} from its workdir.")
+      return self
+    return dataclasses.replace(self, state=members.member(self.state, index) if k > 1 else self.state,
+                               member=index)
+
+  def members(self) -> list["Run"]:
+    """Every member as its own :class:`Run` (one for a one-seed run)."""
+    if self.member is not None:
+      return [self]
+    return [self.of_member(i) for i in range(self.config.train.num_seeds)]
+
+  def sampling_state(self) -> Any:
+    """The state to sample from: :attr:`state`, refused while it holds several members."""
+    if self.num_members > 1:
+      raise ConfigError(f"this run trained {self.num_members} seeds together (train.num_seeds); "
+                        "choose the member to sample: --member i (0 .. "
+                        f"{self.num_members - 1}), or Run.of_member(i) in Python.")
+    return self.state
 
   @property
   def gan(self):
@@ -200,7 +263,7 @@ class Run:
 
   def iter_samples(self, num: int, seed: int, label: int | None = None) -> Iterator[np.ndarray]:
     """``num`` samples from fixed latents of ``seed``, in chunks (:attr:`Method.sample`)."""
-    return self.method.sample(self.model, self.state, num, seed, label)
+    return self.method.sample(self.model, self.sampling_state(), num, seed, label)
 
   def samples(self, num: int, seed: int, label: int | None = None) -> np.ndarray:
     """All of :meth:`iter_samples` as one array ``[num, *shape]``."""
@@ -210,15 +273,28 @@ class Run:
     return self.method.sample_labels(self.model, num, label)
 
   def sampler_source(self) -> dict:
-    return self.method.sampler_source(self.state)
+    facts = self.method.sampler_source(self.sampling_state())
+    if self.member is not None and self.config.train.num_seeds > 1:
+      facts = {**facts, "member": self.member, "member_seed": self.config.seed + self.member}
+    return facts
 
 
-def load_run(workdir: str, step: int | None = None, say=print, best: bool = False) -> Run:
+def check_member(index: int | None, num_seeds: int) -> None:
+  """Refuses a member index outside ``0 .. num_seeds - 1``."""
+  if index is not None and not 0 <= index < num_seeds:
+    raise ConfigError(f"member {index} is out of range: this run has train.num_seeds={num_seeds}, "
+                      f"members 0 .. {num_seeds - 1}.")
+
+
+def load_run(workdir: str, step: int | None = None, say=print, best: bool = False,
+             member: int | None = None) -> Run:
   """The run's config, model and restored state (newest readable checkpoint, or ``step``).
 
   ``best=True`` restores the best checkpoint kept by ``config.eval`` (``WORKDIR/best``).
+  ``member``: one member of a many-seed run (every member stacked when None).
   """
   config = load_config(workdir)
+  check_member(member, config.train.num_seeds)
   model = build_model(config)
   layout = Workdir(workdir)
   directory = layout.best if best else layout.checkpoints
@@ -234,4 +310,5 @@ def load_run(workdir: str, step: int | None = None, say=print, best: bool = Fals
     raise CheckpointError(f"{workdir!r} has no checkpoint yet; train it first "
                           "(checkpoints are written every checkpoint.every steps and at the end).")
   state, _, restored_step = restored
-  return Run(config, model.method, model.model, state, restored_step)
+  run = Run(config, model.method, model.model, state, restored_step)
+  return run if member is None else run.of_member(member)

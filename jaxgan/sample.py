@@ -2,7 +2,7 @@
 
 Restores the newest checkpoint (or ``--step``), uses the EMA generator when the run keeps
 one, samples one class with ``--label K`` (class-conditional runs; otherwise every class
-in turn), and writes an image grid (a scatter plot against real points for 2D data) and/or
+in turn), one member of a many-seed run with ``--member i`` (default 0), and writes an image grid (a scatter plot against real points for 2D data) and/or
 the raw samples as ``.npz`` (``x [N, *shape]`` in the data's range, ``step``): one call of
 :func:`jaxgan.sampling.write_samples`.
 """
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
   parser.add_argument("--step", type=int, default=None, help="checkpoint step (default: newest)")
   parser.add_argument("--best", action="store_true", help="the best checkpoint kept by config.eval")
+  parser.add_argument("--member", type=int, default=None,
+                      help="a run of several seeds (train.num_seeds): the member to sample (default 0)")
   parser.add_argument("--label", type=int, default=None,
                       help="class-conditional runs: sample this class only (default: all classes in turn)")
   args = parser.parse_args(cli.argv_or_sys(argv))
@@ -32,10 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.error("--num must be >= 1")
 
   def show(w):
-    print(f"Wrote {w.num} samples from step {w.step} ({w.weights} weights): " + ", ".join(w.paths))
+    print(f"Wrote {w.num} samples from step {w.step} ({w.weights} weights{w.of_member}): " + ", ".join(w.paths))
 
   return cli.run(lambda: write_samples(args.workdir, args.num, args.out, args.npz, args.seed,
-                                       args.step, args.best, args.label), show)
+                                       args.step, args.best, args.label, member=args.member), show)
 
 
 if __name__ == "__main__":

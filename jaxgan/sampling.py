@@ -21,25 +21,31 @@ class Written:
   num: int
   step: int
   weights: str  # which weights sampled, e.g. "EMA generator"
+  of_member: str = ""  # ", member i of K" for a many-seed run
 
 
 def write_samples(workdir: str, num: int = 64, out: str | None = None, npz: str | None = None,
                   seed: int = 0, step: int | None = None, best: bool = False,
-                  label: int | None = None, say=reporting.say) -> Written:
+                  label: int | None = None, say=reporting.say, member: int | None = None) -> Written:
   """``num`` samples of the run in ``workdir`` (newest checkpoint, ``step``, or the best one)
   from latent seed ``seed`` (one class with ``label``): a picture at ``out`` (default
   ``WORKDIR/samples/sample.png``) and, with ``npz``, ``x [N, *shape]`` in the data's range,
-  ``step`` and (class-conditional runs) ``label``."""
+  ``step`` and (class-conditional runs) ``label``. A many-seed run samples ``member``
+  (default 0)."""
   run = load_run(workdir, step, say=say, best=best)
+  num_members = run.num_members
+  run = run.of_member(member or 0) if num_members > 1 or member is not None else run
   samples = run.samples(num, seed, label)
   out = out or os.path.join(Workdir(workdir).samples, "sample.png")
   real = data_lib.reference_points(run.config.data, reporting.SCATTER_POINTS, run.config.seed)
-  reporting.save_samples_picture(out, samples, real, f"{run.spec.name}, step {run.step}")
+  of_member = f", member {run.member} of {num_members}" if num_members > 1 else ""
+  reporting.save_samples_picture(out, samples, real, f"{run.spec.name}, step {run.step}{of_member}")
   written = [out]
   if npz:
     os.makedirs(os.path.dirname(os.path.abspath(npz)), exist_ok=True)
     labels = run.sample_labels(num, label)
-    np.savez(npz, x=samples, step=run.step, **({} if labels is None else {"label": labels}))
+    extra = ({} if labels is None else {"label": labels}) | ({"member": run.member} if of_member else {})
+    np.savez(npz, x=samples, step=run.step, **extra)
     written.append(npz)
   source = run.sampler_source().get("generator", "live")
-  return Written(written, num, run.step, f"{'EMA' if source == 'ema' else 'live'} generator")
+  return Written(written, num, run.step, f"{'EMA' if source == 'ema' else 'live'} generator", of_member)

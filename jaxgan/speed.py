@@ -117,6 +117,8 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "batch_size": t.batch_size,
       "n_critic": t.n_critic,
       "steps_per_dispatch": k,
+      "num_seeds": t.num_seeds,
+      "member_steps_per_sec": round(steps_per_sec * t.num_seeds, 3),  # steps/s x members
       "dtype": config.dtype,
       "grad_accum": t.grad_accum,
       "devices": len(devices),
@@ -164,19 +166,39 @@ SUITE = (
 )
 
 
+def _in_fresh_process(name: str, recipe: str, overrides: dict, steps: int, warmup: int) -> dict:
+  """``python -m jaxgan.benchmark --config recipe`` with ``overrides``, in its own process."""
+  with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "result.json")
+    command = [sys.executable, "-m", "jaxgan.benchmark", "--config", recipe, "--steps", str(steps),
+               "--warmup", str(warmup), "--out", out, *[f"--config.{k}={v}" for k, v in overrides.items()]]
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:
+      raise JaxganError(f"benchmark case {name} failed:\n{done.stderr[-2000:]}")
+    with open(out) as f:
+      return json.load(f)
+
+
 def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
   """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
   results = []
   for case in (Case(*c) for c in SUITE):  # plain tuples of the first four fields too
-    with tempfile.TemporaryDirectory() as tmp:  # the command of jaxgan.benchmark, in a fresh process
-      out = os.path.join(tmp, "result.json")
-      command = [sys.executable, "-m", "jaxgan.benchmark", "--config", os.path.join(CONFIGS, case.recipe),
-                 "--steps", str(min(steps, case.most_steps)), "--warmup", str(warmup), "--out", out,
-                 *[f"--config.{k}={v}" for k, v in case.overrides.items()]]
-      say(f"[{len(results) + 1}/{len(SUITE)}] {case.name}: {' '.join(command[1:])}")
-      done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-      if done.returncode:
-        raise JaxganError(f"benchmark case {case.name} failed:\n{done.stderr[-2000:]}")
-      with open(out) as f:
-        results.append({"case": case.name, "label": case.label or case.name, **json.load(f)})
+    recipe = os.path.join(CONFIGS, case.recipe)
+    say(f"[{len(results) + 1}/{len(SUITE)}] {case.name}: {case.recipe} {case.overrides}")
+    results.append({"case": case.name, "label": case.label or case.name,
+                    **_in_fresh_process(case.name, recipe, case.overrides, min(steps, case.most_steps), warmup)})
+  return results
+
+
+def members_sweep(recipe: str, overrides: dict, counts: list[int], steps: int, warmup: int,
+                  say=print) -> list[dict]:
+  """``recipe`` timed with ``train.num_seeds = K`` for each K of ``counts`` (one fresh
+  process each): steps/s, steps/s x members, and that aggregate over the first K's
+  (``aggregate_speedup``), the figure a many-seed run is for (:mod:`jaxgan.members`)."""
+  results = []
+  for k in counts:
+    say(f"[{len(results) + 1}/{len(counts)}] {os.path.basename(recipe)} with train.num_seeds={k}")
+    result = _in_fresh_process(f"num_seeds={k}", recipe, {**overrides, "train.num_seeds": str(k)}, steps, warmup)
+    base = results[0]["member_steps_per_sec"] if results else result["member_steps_per_sec"]
+    results.append({**result, "aggregate_speedup": round(result["member_steps_per_sec"] / base, 3)})
   return results

@@ -22,7 +22,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan import distributed, hostmem, parallel, reporting, reports
+from jaxgan import distributed, hostmem, members, parallel, reporting, reports
 from jaxgan import run as run_lib
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.errors import CheckpointError, ConfigError, NonFiniteError
@@ -72,12 +72,17 @@ class StopRequest:
       signal.signal(sig, handler)
 
 
-def _non_finite(tree: Any) -> list[str]:
+def _non_finite(tree: Any, num_seeds: int = 1) -> list[str]:
+  """Paths of the leaves holding NaN or infinity (with the members where, for a stacked tree)."""
   bad = []
   for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
     arr = np.asarray(leaf)
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
-      bad.append(jax.tree_util.keystr(path))
+      where = ""
+      if num_seeds > 1:
+        hit = np.flatnonzero(~np.isfinite(arr.reshape(num_seeds, -1)).all(axis=1))
+        where = f" (member{'s' if len(hit) > 1 else ''} {', '.join(map(str, hit))})"
+      bad.append(jax.tree_util.keystr(path) + where)
   return bad
 
 
@@ -113,6 +118,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
   model = run_lib.build_model(config)  # fails on bad model/loss names before touching the workdir
   t = config.train
   model.method.make_step(model.model, t.batch_size // len(devices))  # ... and on batch splits it cannot take
+  if t.num_seeds > 1 and jax.process_count() > 1:
+    raise ConfigError(f"train.num_seeds={t.num_seeds} trains its members in one process; a "
+                      "multi-process run trains one seed. Train the seeds separately (config.seed).")
+  run_lib.check_members_fit(model, devices)  # ... and on a member count that cannot fit in memory
   # Loads the metrics' feature extractors: missing weights fail here, not at the first eval.
   evaluator = PeriodicEvaluator(config, workdir, model, say) if config.eval.every else None
   layout, lock = run_lib.prepare_workdir(workdir, config)  # the workdir is this training's now
@@ -127,7 +136,7 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
   """The part of :func:`train_and_evaluate` that runs while the workdir is locked."""
   workdir, spec, t = layout.root, model.spec, config.train
   processes, process = jax.process_count(), jax.process_index()
-  source = data_lib.build(config.data, t.batch_size, config.seed, shard=(process, processes))
+  source = run_lib.build_source(config, shard=(process, processes))
 
   checkpointer = Checkpointer(layout.checkpoints, config.checkpoint.keep, say)
   host_state, start = run_lib.fresh_state(model), 0
@@ -144,8 +153,10 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
     checkpointer.close()
     return TrainResult(host_state, start, workdir, {})
 
+  seeds = (f"; {t.num_seeds} seeds ({config.seed}..{config.seed + t.num_seeds - 1}) in one vmapped step"
+           if t.num_seeds > 1 else "")
   say(f"Training {model.method.describe(config, spec)}, {t.steps} steps of "
-      f"batch {t.batch_size} on {len(devices)} {devices[0].platform} device(s) ({t.parallel}); "
+      f"batch {t.batch_size}{seeds} on {len(devices)} {devices[0].platform} device(s) ({t.parallel}); "
       f"workdir {workdir}" + ("" if hostmem.in_effect() == "system" else f"; host allocator {hostmem.in_effect()}"))
   # Single steps only to realign a run resumed off a multiple of k (k changed in between).
   step_fns = run_lib.parallel_step(model, devices, single=start % t.steps_per_dispatch != 0)
@@ -174,7 +185,7 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
     return step % config.log.every == 0 and distributed.any_process(stop.signal_name is not None)
 
   def stop_if_non_finite(tree: Any, what: str) -> None:
-    bad = _non_finite(tree)
+    bad = _non_finite(tree, t.num_seeds)
     if bad:
       newest = checkpointer.latest_step()
       kept = (f"The newest checkpoint (step {newest}) is intact and was not overwritten. Lower "
@@ -209,8 +220,9 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
       stopping = stop_requested(step)
       last = step == t.steps or stopping
       if step % config.log.every == 0 or last:
-        metrics = {k: float(v) for k, v in parallel.unreplicate(step_metrics).items()}
-        stop_if_non_finite(metrics, "losses or metrics")
+        per_member = {k: np.asarray(v, np.float64) for k, v in parallel.unreplicate(step_metrics).items()}
+        stop_if_non_finite(per_member, "losses or metrics")
+        metrics = {k: float(np.mean(v)) for k, v in per_member.items()}  # the members' mean
         reporter.log(step, metrics)
         warn_if_stalled(metrics)
       host = None  # device 0's state on the host, fetched at most once per step
@@ -223,10 +235,12 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
         evaluator.run(step, host, feed.state())
       if primary and config.log.sample_every and (step % config.log.sample_every == 0 or last):
         host = host if host is not None else parallel.unreplicate(state)
-        samples = np.concatenate(list(model.method.sample(model.model, host, picture_count(spec, config),
+        shown = host if t.num_seeds == 1 else members.member(host, 0)
+        samples = np.concatenate(list(model.method.sample(model.model, shown, picture_count(spec, config),
                                                           config.seed, None)))
+        of = "" if t.num_seeds == 1 else f" (member 0 of {t.num_seeds})"
         last_picture = reporting.save_samples_picture(layout.sample_picture(step), samples, real_points,
-                                                      f"{spec.name}, step {step}")
+                                                      f"{spec.name}, step {step}{of}")
       if stopping:
         break
   finally:

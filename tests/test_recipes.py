@@ -24,8 +24,13 @@ RECIPES = sorted(p for p in glob.glob(os.path.join(REPO, "configs", "*.py")) if 
 # The recipes behind the README's tables already take their first steps in the drift check
 # (tests/test_drift.py, one device); here they run with -m slow.
 _IN_DRIFT_CHECK = set(results.fingerprint_recipes())
+# The PacGAN paper's recipes differ only in data and pack size; grid25's plain GAN and
+# PacGAN4 run by default, the others with -m slow.
+_PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_paper", "ring8_pacgan4_paper",
+                   "grid25_pacgan2_paper", "grid25_pacgan3_paper"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
-                      marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK else ())
+                      marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
+                      else ())
          for p in RECIPES]
 
 
@@ -38,7 +43,7 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   config.model.d_width = min(config.model.d_width, 8)
   config.train.n_critic = 1
   # 2 samples (or PacGAN packs) per device on 8 devices.
-  config.train.steps, config.train.num_devices = 2, 8
+  config.train.steps, config.train.num_devices, config.train.steps_per_dispatch = 2, 8, 1
   config.train.batch_size = 16 * config.model.pack
   config.checkpoint.every, config.log.sample_every = 2, 0
   config.log.progress, config.log.tensorboard = False, False

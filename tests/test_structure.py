@@ -40,7 +40,7 @@ def test_run_assembly_builds_the_step_the_trainer_runs():
 
 def test_architecture_options_live_in_their_sub_section():
   c = config_lib.default_config()
-  assert dict(c.model.mlp) == {"depth": 3, "batchnorm": False, "maxout": 0, "init_std": 0.0}
+  assert dict(c.model.mlp) == {"depth": 3, "d_depth": 0, "batchnorm": False, "maxout": 0, "init_std": 0.0}
   assert dict(c.model.dcgan) == {"use_batchnorm": True}
   # The defaults are the modules' own.
   assert c.model.mlp.depth == models.MLPGenerator.depth == models.MLPDiscriminator.depth

@@ -10,25 +10,25 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from jaxgan.data.source import BatchSource, next_step_input
+from jaxgan.data.source import BatchSource, MemberSources
 
 
 class DeviceFeed:
   """``take(chunk)`` -> the next step input on devices; ``prefetch(chunk)`` reads the one after.
 
   Args:
-    source: the batch source (its position advances as inputs are read).
+    source: the batch source, or one per member (its position advances as inputs are read).
     n_critic: batches per train step.
     local_devices: how many devices this process feeds.
     put: host input ``[local devices, ...]`` -> device arrays (``jaxgan.step.shard``).
   """
 
-  def __init__(self, source: BatchSource, n_critic: int, local_devices: int, put: Callable[[Any], Any]):
+  def __init__(self, source: BatchSource | MemberSources, n_critic: int, local_devices: int, put: Callable[[Any], Any]):
     self._source, self._n_critic, self._local, self._put = source, n_critic, local_devices, put
     self._ahead: tuple[int, Any, dict] | None = None  # (steps, device input, source state before it)
 
   def _read(self, steps: int) -> Any:
-    return self._put(next_step_input(self._source, self._n_critic, self._local, steps))
+    return self._put(self._source.step_input(self._n_critic, self._local, steps))
 
   def take(self, steps: int = 1) -> Any:
     """The input of the next ``steps`` train steps (the prefetched one if it has that size)."""

@@ -13,7 +13,7 @@ reads only those; the ``P`` shards of batch ``i`` concatenated are global batch 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -56,6 +56,10 @@ class BatchSource:
     for stale in [i for i in self._ahead if i < index]:
       self._ahead.pop(stale).cancel()
     return self._ahead.pop(index).result()
+
+  def step_input(self, n_critic: int, num_devices: int, steps: int = 1) -> dict[str, np.ndarray]:
+    """The next train step's input, split over devices (:func:`next_step_input`)."""
+    return next_step_input(self, n_critic, num_devices, steps)
 
   def get_state(self) -> dict[str, Any]:
     return {"position": int(self.position), "seed": int(self.seed), "name": self.spec.name,
@@ -145,3 +149,34 @@ def next_step_input(source: BatchSource, n_critic: int, num_devices: int, steps:
   if steps == 1:
     return per_step[0]
   return {key: np.stack([b[key] for b in per_step], axis=1) for key in per_step[0]}
+
+
+class MemberSources:
+  """One batch source per member of a many-seed run (:mod:`jaxgan.members`), read, saved
+  and restored together (state ``{'members': [...]}``)."""
+
+  def __init__(self, sources: Sequence[BatchSource]):
+    self.sources = list(sources)
+    self.spec = self.sources[0].spec
+
+  def get_state(self) -> dict[str, Any]:
+    return {"members": [s.get_state() for s in self.sources]}
+
+  def set_state(self, state: dict[str, Any]) -> None:
+    states = state.get("members") if isinstance(state, dict) else None
+    if states is None:
+      raise ValueError("its checkpoints were written by a run of one seed (train.num_seeds=1); "
+                       f"this run has train.num_seeds={len(self.sources)}")
+    if len(states) != len(self.sources):
+      raise ValueError(f"its checkpoints hold {len(states)} members and this run has "
+                       f"train.num_seeds={len(self.sources)}")
+    for source, s in zip(self.sources, states):
+      source.set_state(s)
+
+  def step_input(self, n_critic: int, num_devices: int, steps: int = 1) -> dict[str, np.ndarray]:
+    """Every member's next step input (:func:`next_step_input`), stacked on a member axis
+    after the device axis: ``[num_devices, K, n_critic, B / D, ...]``, or ``[num_devices,
+    steps, K, n_critic, B / D, ...]`` with ``steps > 1``."""
+    per_member = [next_step_input(s, n_critic, num_devices, steps) for s in self.sources]
+    axis = 1 if steps == 1 else 2
+    return {key: np.stack([m[key] for m in per_member], axis=axis) for key in per_member[0]}

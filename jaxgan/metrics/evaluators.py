@@ -212,7 +212,7 @@ def _feature_metric(fn, extractor: str, headline: tuple[str, ...], applies=_uses
 
 EVALUATORS.register("modes")(Evaluator(
     applies=_has_modes, compute=_modes, default_samples=2500,
-    headline=("modes_captured", "num_modes", "high_quality_share", "reverse_kl")))
+    headline=("modes_captured", "modes_captured_any", "num_modes", "high_quality_share", "reverse_kl")))
 EVALUATORS.register("digits_classes")(Evaluator(
     applies=_declared("digits_classes"),
     compute=lambda ctx, num: digits.digits_class_stats(ctx.samples(num), ctx.labels(num)), default_samples=1000,
@@ -281,14 +281,18 @@ def _auto_names(ctx: EvalContext) -> list[str]:
 def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | None = None,
              seed: int = 1, step: int | None = None, reference_split: str = "",
              extractor_paths: dict[str, str] | None = None, say=reporting.say,
-             best: bool = False) -> dict[str, dict]:
+             best: bool = False, member: int | None = None) -> dict[str, dict]:
   """Computes metrics on a trained run and appends each to ``WORKDIR/metrics/<record name>.jsonl``.
 
   ``best=True`` evaluates the best checkpoint kept by ``config.eval`` instead of the newest.
-  Returns ``{record name: record}``.
+  ``member``: one member of a many-seed run (records in ``metrics/member_<i>/``); by
+  default every member and their mean (:func:`evaluate_loaded`). Returns ``{record name: record}``.
   """
-  run = load_run(workdir, step, say=say, best=best)
-  return evaluate_loaded(run, Workdir(workdir).eval_metrics, names, num_samples, seed, reference_split,
+  run = load_run(workdir, step, say=say, best=best, member=member)
+  out_dir = Workdir(workdir).eval_metrics
+  if member is not None and run.config.train.num_seeds > 1:
+    out_dir = os.path.join(out_dir, f"member_{member}")
+  return evaluate_loaded(run, out_dir, names, num_samples, seed, reference_split,
                          extractor_paths, say)
 
 
@@ -296,12 +300,57 @@ def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_
                     seed: int = 1, reference_split: str = "", extractor_paths: dict[str, str] | None = None,
                     say=reporting.say) -> dict[str, dict]:
   """:func:`evaluate` of a run already loaded (:func:`jaxgan.run.load_run`); records go to
-  ``out_dir/<record name>.jsonl``."""
-  source = {"latent_seed": seed, **run.sampler_source()}
-  ctx = EvalContext(run.spec, run.config.data, lambda num: run.iter_samples(num, seed), source,
-                    reference_split or default_reference_split(run.config.data), extractor_paths or {}, say,
-                    labels=lambda num: run.sample_labels(num))
-  return compute_metrics(ctx, names, num_samples, run.step, out_dir)
+  ``out_dir/<record name>.jsonl``.
+
+  A run holding several members (``train.num_seeds > 1``, no ``member`` chosen) is
+  evaluated member by member, each record in ``out_dir/member_<i>/``, and the record in
+  ``out_dir`` holds the members' mean of every number, its standard deviation
+  (``<key>_std``, population) and every member's value (``<key>_members``)."""
+  split = reference_split or default_reference_split(run.config.data)
+  if run.num_members == 1:
+    source = {"latent_seed": seed, **run.sampler_source()}
+    ctx = EvalContext(run.spec, run.config.data, lambda num: run.iter_samples(num, seed), source, split,
+                      extractor_paths or {}, say, labels=lambda num: run.sample_labels(num))
+    return compute_metrics(ctx, names, num_samples, run.step, out_dir)
+  shared: dict = {}  # extractors and real features, computed once for every member
+  per_member = []
+  for one in run.members():
+    say(f"member {one.member} of {run.num_members} (seed {run.config.seed + one.member}):")
+    ctx = EvalContext(one.spec, one.config.data, lambda num, one=one: one.iter_samples(num, seed),
+                      {"latent_seed": seed, **one.sampler_source()}, split, extractor_paths or {}, say,
+                      shared=shared, labels=lambda num, one=one: one.sample_labels(num))
+    per_member.append(compute_metrics(ctx, names, num_samples, run.step,
+                                      os.path.join(out_dir, f"member_{one.member}")))
+  results = {}
+  for record_name in per_member[0]:
+    record = across_members([m[record_name] for m in per_member])
+    with open(os.path.join(out_dir, f"{record_name}.jsonl"), "a") as f:
+      f.write(json.dumps({k: v for k, v in record.items() if k != "headline"}) + "\n")
+    results[record_name] = record
+  return results
+
+
+def across_members(records: list[dict]) -> dict:
+  """One record of several members' records of a metric: every number (int or float,
+  not booleans) as the members' mean, with ``<key>_std`` and ``<key>_members``; the
+  protocol of the first member, without its member facts, plus ``members`` and ``seeds``."""
+  first = records[0]
+  out = {"metric": first["metric"], "step": first["step"], "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+  for key, value in first.items():
+    if key in out or key in ("protocol", "headline"):
+      continue
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+      values = [r[key] for r in records]
+      with np.errstate(invalid="ignore"):  # a member's inf (e.g. reverse KL of no good sample)
+        out[key] = float(np.mean(values))
+        out[f"{key}_std"] = float(np.std(values))
+      out[f"{key}_members"] = values
+  protocol = {k: v for k, v in first["protocol"].items() if k not in ("member", "member_seed")}
+  protocol["members"] = len(records)
+  protocol["seeds"] = [r["protocol"].get("member_seed") for r in records]
+  out["protocol"] = protocol
+  out["headline"] = first["headline"]
+  return out
 
 
 def check_values(x: np.ndarray, spec: DataSpec, where: str) -> None:
@@ -378,13 +427,21 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
   return results
 
 
+def _value(record: dict, key: str) -> str:
+  value = record[key]
+  text = f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+  if f"{key}_std" in record and len(set(record[f"{key}_members"])) > 1:  # across members: mean +- std (each)
+    each = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in record[f"{key}_members"])
+    text += f" +- {record[f'{key}_std']:.3g} ({each})"
+  return text
+
+
 def format_results(results: dict[str, dict]) -> str:
   lines = []
   for name, record in results.items():
     keys = [k for k in record["headline"] if k in record]
     keys += ["label_accuracy"] if "label_accuracy" in record else []
-    values = ", ".join(f"{k}={record[k]:.4g}" if isinstance(record[k], float) else f"{k}={record[k]}"
-                       for k in keys)
+    values = ", ".join(_value(record, k) for k in keys)
     protocol = ", ".join(f"{k}={v}" for k, v in record["protocol"].items())
     at = f" @ step {record['step']}" if record["step"] is not None else ""
     lines.append(f"{name}{at}: {values}\n  protocol: {protocol}")

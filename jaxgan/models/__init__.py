@@ -160,7 +160,7 @@ GENERATORS.register("mlp")(Network(MLPGenerator, ("points",), _mlp_g, section="m
                                    batch_norm=lambda section: section.batchnorm,
                                    check_options=check_mlp_options))
 DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points",), _mlp_d, section="mlp",
-                                       options=("depth", "maxout", "init_std"),
+                                       options=("depth", "d_depth", "maxout", "init_std"),
                                        check_options=check_mlp_options))
 
 

@@ -25,6 +25,8 @@ def check_mlp_options(section) -> None:
     raise ConfigError(f"model.mlp.maxout must be 0 (LeakyReLU units) or >= 2 maxout pieces, got {section.maxout}")
   if section.depth < 1:
     raise ConfigError(f"model.mlp.depth must be >= 1, got {section.depth}")
+  if section.d_depth < 0:
+    raise ConfigError(f"model.mlp.d_depth must be >= 0 (0: D as deep as G, model.mlp.depth), got {section.d_depth}")
 
 
 def dense(features: int, init_std: float, **kwargs) -> nn.Dense:
@@ -63,11 +65,12 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-  """``points [B, d], labels [B] | None -> logits [B]``: ``depth`` layers of ``width`` units,
-  LeakyReLU(0.2) or, if ``maxout`` > 0, maxout units of that many linear pieces; then
-  :func:`jaxgan.models.conditioning.discriminator_head`."""
+  """``points [B, d], labels [B] | None -> logits [B]``: ``d_depth`` layers (0: ``depth``,
+  as G) of ``width`` units, LeakyReLU(0.2) or, if ``maxout`` > 0, maxout units of that
+  many linear pieces; then :func:`jaxgan.models.conditioning.discriminator_head`."""
   width: int = 128
   depth: int = 3
+  d_depth: int = 0
   spectral_norm: bool = False
   conditioning: str = "none"
   num_classes: int = 0
@@ -80,7 +83,7 @@ class MLPDiscriminator(nn.Module):
     sn = lambda layer: spectral(layer, self.spectral_norm, train)
     x = conditioning.condition_input(x, labels, conditioning.D_CONDITIONING.get(self.conditioning),
                                      self.num_classes)
-    for _ in range(self.depth):
+    for _ in range(self.d_depth or self.depth):
       if self.maxout:
         x = maxout(sn(dense(self.width * self.maxout, self.init_std))(x), self.maxout)
       else:
