@@ -3,7 +3,7 @@
 Options for the 2D-grid setup of Srivastava et al. 2017 (VEEGAN) and Lin et al. 2018
 (PacGAN): BatchNorm before each ReLU of G (``batchnorm``) and maxout units in D
 (``maxout`` pieces; Goodfellow et al. 2013, "Maxout Networks", arXiv:1302.4389), and weights
-drawn from N(0, ``init_std``^2) as there (0: Flax's LeCun-normal default).
+drawn from N(0, ``init_std``^2) as there, the logit layer's included (0: Flax's LeCun-normal default).
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class MLPDiscriminator(nn.Module):
         x = maxout(sn(dense(self.width * self.maxout, self.init_std))(x), self.maxout)
       else:
         x = leaky_relu(sn(dense(self.width, self.init_std))(x))
+    init = {"kernel_init": nn.initializers.normal(self.init_std)} if self.init_std > 0 else {}
     return conditioning.discriminator_head(
         x, labels, train, conditioning=self.conditioning, num_classes=self.num_classes,
-        minibatch=self.minibatch, spectral_norm=self.spectral_norm)
+        minibatch=self.minibatch, spectral_norm=self.spectral_norm, **init)
