@@ -220,6 +220,34 @@ def _mode_collapse_table(data: str, title: str) -> Table:
       protocol="python -m jaxgan.evaluate --workdir W --metrics modes (2,500 samples, latent seed 1)")
 
 
+# The PacGAN paper's Table 1 (Lin et al. 2018, arXiv:1712.04086): modes (one-sample rule) /
+# high-quality share / reverse KL, the figures this table's rows stand beside.
+PACGAN_TABLE1 = {("ring8", 1): "6.3 / 98.2% / 0.45", ("ring8", 4): "7.8 / 95.9% / 0.07",
+                 ("grid25", 1): "17.3 / 94.8% / 0.70", ("grid25", 4): "24.8 / 93.6% / 0.04"}
+
+
+def _pacgan_paper_table(data: str) -> Table:
+  """The PacGAN paper's plain GAN and PacGAN2/3/4 on its settings and budget (the
+  ``*_paper`` recipes: 5 seeds per run, 400,000 steps each), both mode rules side by side."""
+  def label(pack: int) -> str:
+    name = f"{data}_gan_paper" if pack == 1 else f"{data}_pacgan{pack}_paper"
+    paper = PACGAN_TABLE1.get((data, pack))
+    return f"`{name}` ({'GAN' if pack == 1 else f'PacGAN{pack}'}" + (f"; paper: {paper})" if paper else ")")
+
+  return Table(
+      title=f"{data}: the PacGAN paper's GANs on its protocol",
+      entries=tuple(Entry(label(m), f"{data}_gan_paper" if m == 1 else f"{data}_pacgan{m}_paper")
+                    for m in (1, 2, 3, 4)),
+      metrics=("modes",),
+      columns=(Column("modes (>= 1 sample, paper's rule)", "modes_captured_any", _int),
+               Column("modes (>= 20 samples)", "modes_captured", _int),
+               Column("high-quality share", "high_quality_share", _pct), Column("reverse KL", "reverse_kl", _f3),
+               Column("training wall time", "train_wall_s", _minutes, metric="run")),
+      num_samples=2500,
+      protocol=("python -m jaxgan.evaluate --workdir W --metrics modes (2,500 samples, latent seed 1, every "
+                "member of the 5-seed run and their mean ± std; high quality = within 3 std of the nearest mode)"))
+
+
 def _lenet_classifier(data_config, say) -> dict:
   """The LeNet the FD-LeNet family of metrics reads, trained once if it is not there yet
   (``python -m jaxgan.classifier --data NAME``: the data set's training split, offline)."""
@@ -248,6 +276,8 @@ DIGITS_PROTOCOL = "python -m jaxgan.evaluate --workdir W --metrics digits_classe
 TABLES: Registry[Table | SpeedTable | ScriptTable] = Registry("results table")
 TABLES.register("ring8")(_mode_collapse_table("ring8", "ring8 non-saturating MLP GAN"))
 TABLES.register("grid25")(_mode_collapse_table("grid25", "grid25 MLP GANs"))
+TABLES.register("ring8_paper")(_pacgan_paper_table("ring8"))
+TABLES.register("grid25_paper")(_pacgan_paper_table("grid25"))
 TABLES.register("digits")(Table(
     title="digits DCGAN (the main job)",
     entries=(Entry("`digits_dcgan`", "digits_dcgan"),),
@@ -421,12 +451,12 @@ def markdown(table: Table, rows: list[dict]) -> str:
   """The table's Markdown: one row per run, and a mean row per entry with several seeds."""
   head = "| recipe | seed | " + " | ".join(c.title for c in table.columns) + " |"
   lines = [head, "|" + "---|" * (2 + len(table.columns))]
-  show = lambda c, v: "-" if v is None else c.fmt(v)
   for entry in table.entries:
     mine = _rows_of(entry, rows)
     for r in mine:
-      lines.append(f"| {entry.label} | {r.get('seed', '-')} | "
-                   + " | ".join(show(c, value(table, r, c)) for c in table.columns) + " |")
+      seeds = r["metrics"][table.metrics[0]].get("protocol", {}).get("seeds")  # a many-seed run's members
+      lines.append(f"| {entry.label} | {_seeds(seeds) if seeds else r.get('seed', '-')} | "
+                   + " | ".join(_shown(table, r, c) for c in table.columns) + " |")
     if len(mine) > 1:
       means = []
       for c in table.columns:
@@ -435,6 +465,25 @@ def markdown(table: Table, rows: list[dict]) -> str:
                       f"{values.mean():.1f}" if c.fmt is _int else c.fmt(float(values.mean()))) if c.mean else "")
       lines.append(f"| {entry.label} | mean | " + " | ".join(means) + " |")
   return "\n".join(lines) + "\n"
+
+
+def _seeds(seeds: list[int]) -> str:
+  return f"{seeds[0]}-{seeds[-1]} (mean ± std)" if len(seeds) > 1 else str(seeds[0])
+
+
+def _shown(table: Table, row: dict, column: Column) -> str:
+  """A cell: the value, or for a many-seed run the members' mean ± their standard deviation."""
+  v = value(table, row, column)
+  if v is None:
+    return "-"
+  record = row["metrics"].get(column.metric or table.metrics[0], {}) if column.metric != "run" else {}
+  std = record.get(f"{column.key}_std")
+  if std is None:
+    return column.fmt(v)
+  if not (np.isfinite(v) and np.isfinite(std)):
+    return column.fmt(v)
+  plain = (lambda x: f"{x:.1f}") if column.fmt is _int else column.fmt
+  return f"{plain(v)} ± {plain(std)}"
 
 
 def reproduce(name: str, root: str, out_dir: str = RESULTS_DIR, say=print) -> dict:
@@ -496,6 +545,7 @@ def fingerprint_config(recipe: str):
     config.data.name, config.data.num_examples = "synthetic_images", 64
   config.train.num_devices, config.train.batch_size = 1, 16 * config.model.pack
   config.train.steps_per_dispatch = 1
+  config.train.num_seeds = 1  # a many-seed recipe's members are runs of its seeds: seed 0 stands for them
   return config
 
 
@@ -505,7 +555,7 @@ def fingerprint(recipe: str, steps: int = FINGERPRINT_STEPS) -> list[float]:
   config = fingerprint_config(recipe)
   model = run_lib.build_model(config)
   devices = run_lib.select_devices(config)
-  source = data_lib.build(config.data, config.train.batch_size, config.seed)
+  source = run_lib.build_source(config)
   step_fn = run_lib.parallel_step(model, devices).call
   feed = run_lib.device_feed(model, source, devices)
   state = parallel.replicate(run_lib.fresh_state(model), devices)
@@ -518,8 +568,10 @@ def fingerprint(recipe: str, steps: int = FINGERPRINT_STEPS) -> list[float]:
 
 
 def fingerprint_recipes() -> list[str]:
-  """The recipes behind the results tables."""
-  return sorted({recipe for name in TABLES for recipe in TABLES.get(name).recipes()})
+  """The recipes behind the results tables that have been measured (a stored
+  ``docs/results/<table>.json``): a table not reproduced yet has no figures to keep."""
+  return sorted({recipe for name in TABLES if os.path.exists(os.path.join(RESULTS_DIR, f"{name}.json"))
+                 for recipe in TABLES.get(name).recipes()})
 
 
 def machine_identity() -> str:

@@ -20,6 +20,28 @@ def test_markdown_rows_and_means():
   assert "| `ring8_gan` | mean | 4.0 | 67.3% | - |" in text  # reverse KL: no mean over an infinite one
 
 
+def test_a_many_seed_run_is_one_row_of_means_and_spreads(tmp_path, monkeypatch):
+  """An entry whose recipe trains several seeds at once (train.num_seeds) is one run: its
+  row shows the members' mean ± std, and names the members' seeds."""
+  seeds = (("train.num_seeds", "3"),) + TINY
+  tiny = results.Table("tiny", (results.Entry("`ring8_gan` x3", "ring8_gan", seeds),), ("modes",),
+                       results.MODE_COLUMNS, num_samples=500)
+  monkeypatch.setitem(results.TABLES._items, "tinyseeds", tiny)
+  result = results.reproduce("tinyseeds", str(tmp_path / "runs"), str(tmp_path / "out"), say=lambda m: None)
+  (row,) = result["rows"]
+  modes = row["metrics"]["modes"]
+  assert len(modes["high_quality_share_members"]) == 3 and modes["protocol"]["seeds"] == [0, 1, 2]
+  share, std = modes["high_quality_share"], modes["high_quality_share_std"]
+  assert f"| `ring8_gan` x3 | 0-2 (mean ± std) | {modes['modes_captured']:.1f} ± " in result["markdown"]
+  assert f"{100 * share:.1f}% ± {100 * std:.1f}%" in result["markdown"]
+
+
+def test_paper_tables_name_the_papers_figures_and_both_mode_rules():
+  table = results.TABLES.get("grid25_paper")
+  assert "paper: 24.8 / 93.6% / 0.04" in table.entries[3].label and table.entries[3].recipe == "grid25_pacgan4_paper"
+  assert [c.key for c in table.columns][:2] == ["modes_captured_any", "modes_captured"]
+
+
 def test_reproduce_trains_what_is_missing_and_writes_the_table(tmp_path, monkeypatch, capsys):
   tiny = results.Table("tiny ring8", (results.Entry("`ring8_gan`", "ring8_gan", TINY, seeds=(0, 1)),),
                        ("modes",), results.MODE_COLUMNS + (results.Column("wall", "train_wall_s", str, metric="run"),),
