@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_dcgan_config, toy_config
-from jaxgan import members
+from jaxgan import exporting, members
 from jaxgan import run as run_lib
 from jaxgan.errors import ConfigError, WorkdirError
 from jaxgan.metrics.evaluators import evaluate
@@ -142,3 +142,5 @@ def test_bad_member_counts_and_indices_are_refused(tmp_path, monkeypatch):
     run_lib.load_run(workdir, member=2, say=lambda m: None)
   with pytest.raises(ConfigError, match="member -1 is out of range"):
     write_samples(workdir, 4, member=-1, say=lambda m: None)
+  with pytest.raises(ConfigError, match=r"choose the member to sample: --member i"):
+    exporting.export_generator(run_lib.load_run(workdir, say=lambda m: None))
