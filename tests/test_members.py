@@ -19,7 +19,7 @@ import pytest
 from conftest import tiny_dcgan_config, toy_config
 from jaxgan import exporting, members
 from jaxgan import run as run_lib
-from jaxgan.errors import ConfigError, WorkdirError
+from jaxgan.errors import ConfigError, NonFiniteError, WorkdirError
 from jaxgan.metrics.evaluators import evaluate
 from jaxgan.sampling import write_samples
 from jaxgan.trainer import train_and_evaluate
@@ -117,6 +117,12 @@ def test_sample_and_evaluate_per_member_and_across(tmp_path):
   with open(os.path.join(metrics, "member_2", "modes.jsonl")) as f:
     rows = [json.loads(line) for line in f]
   assert len(rows) == 2  # the across-members evaluation's and the --member 2 one's
+
+
+def test_non_finite_member_stops_the_run_naming_it(tmp_path):
+  exploding = toy_config(num_seeds=2, steps=10, g_lr=1e30, d_lr=1e30)
+  with pytest.raises(NonFiniteError, match=r"Non-finite .*\(members? [01](, 1)?\)"):
+    train_and_evaluate(exploding, str(tmp_path / "r"))
 
 
 def test_bad_member_counts_and_indices_are_refused(tmp_path, monkeypatch):
