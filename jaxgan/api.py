@@ -27,7 +27,7 @@ from jaxgan import config as config_lib
 from jaxgan import reporting
 from jaxgan import run as run_lib
 from jaxgan.errors import ConfigError
-from jaxgan.metrics.evaluators import evaluate_loaded
+from jaxgan.metrics.evaluators import evaluate_loaded, records_dir
 from jaxgan.trainer import train_and_evaluate
 from jaxgan.workdir import Workdir
 
@@ -124,10 +124,7 @@ class Run:
     and returns ``{record name: record}`` (values, step and protocol), exactly as
     ``python -m jaxgan.evaluate`` does: for a many-seed run every member and their mean
     (``--member i`` there is ``run.member(i).evaluate(...)`` here)."""
-    out_dir = Workdir(self.workdir).eval_metrics
-    if self._loaded.member is not None and self.config.train.num_seeds > 1:
-      out_dir = os.path.join(out_dir, f"member_{self._loaded.member}")
-    return evaluate_loaded(self._loaded, out_dir, metrics, num_samples, seed,
+    return evaluate_loaded(self._loaded, records_dir(self.workdir, self._loaded), metrics, num_samples, seed,
                            reference_split, extractor_paths, say)
 
 

@@ -14,7 +14,7 @@ import sys
 
 from jaxgan import cli
 from jaxgan import config as config_lib
-from jaxgan.metrics.evaluators import ALIASES, EVALUATORS, evaluate, evaluate_images, format_results
+from jaxgan.metrics.evaluators import ALIASES, EVALUATORS, evaluate, evaluate_images, format_results, member_dir
 from jaxgan.workdir import Workdir
 
 
@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_results(results))
     where = out_dir
     if any("member" in r["protocol"] for r in results.values()):  # one member of a many-seed run
-      where = os.path.join(out_dir, f"member_{args.member}")
+      where = member_dir(out_dir, args.member)
     elif any("members" in r["protocol"] for r in results.values()):
-      print(f"Each member's records: {os.path.join(out_dir, 'member_<i>')}")
+      print(f"Each member's records: {member_dir(out_dir, '<i>')}")
     print("Appended to " + ", ".join(os.path.join(where, f"{name}.jsonl") for name in results))
 
   return cli.run(body, show)

@@ -289,10 +289,7 @@ def evaluate(workdir: str, names: list[str] | None = None, num_samples: int | No
   default every member and their mean (:func:`evaluate_loaded`). Returns ``{record name: record}``.
   """
   run = load_run(workdir, step, say=say, best=best, member=member)
-  out_dir = Workdir(workdir).eval_metrics
-  if member is not None and run.config.train.num_seeds > 1:
-    out_dir = os.path.join(out_dir, f"member_{member}")
-  return evaluate_loaded(run, out_dir, names, num_samples, seed, reference_split,
+  return evaluate_loaded(run, records_dir(workdir, run), names, num_samples, seed, reference_split,
                          extractor_paths, say)
 
 
@@ -319,8 +316,7 @@ def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_
     ctx = EvalContext(one.spec, one.config.data, lambda num, one=one: one.iter_samples(num, seed),
                       {"latent_seed": seed, **one.sampler_source()}, split, extractor_paths or {}, say,
                       shared=shared, labels=lambda num, one=one: one.sample_labels(num))
-    per_member.append(compute_metrics(ctx, names, num_samples, run.step,
-                                      os.path.join(out_dir, f"member_{one.member}")))
+    per_member.append(compute_metrics(ctx, names, num_samples, run.step, member_dir(out_dir, one.member)))
   results = {}
   for record_name in per_member[0]:
     record = across_members([m[record_name] for m in per_member])
@@ -328,6 +324,17 @@ def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_
       f.write(json.dumps({k: v for k, v in record.items() if k != "headline"}) + "\n")
     results[record_name] = record
   return results
+
+
+def member_dir(out_dir: str, member: int) -> str:
+  """Where member ``member``'s records of a many-seed run go: ``out_dir/member_<i>``."""
+  return os.path.join(out_dir, f"member_{member}")
+
+
+def records_dir(workdir: str, run: Run) -> str:
+  """``WORKDIR/metrics``, or a chosen member's folder in it for one member of a many-seed run."""
+  out_dir = Workdir(workdir).eval_metrics
+  return member_dir(out_dir, run.member) if run.member is not None and run.config.train.num_seeds > 1 else out_dir
 
 
 def across_members(records: list[dict]) -> dict:
