@@ -16,6 +16,8 @@ os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
     _CACHE_BASE, os.environ.get("PYTEST_XDIST_WORKER", "main"))
 os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
 
+import gc  # noqa: E402
+
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
@@ -70,6 +72,17 @@ def tiny_dcgan_config(resolution=8, channels=1, **train):
   for k, v in train.items():
     c.train[k] = v
   return c
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+  """After each test module, drops jax's compiled executables. Each one keeps memory maps
+  of its machine code; a pytest-xdist worker that ran ~80% of the suite without releasing
+  them passed Linux's ``vm.max_map_count`` (65,530) and segfaulted inside XLA's compiler
+  (CI runs of 2026-12-02: 16,643 maps after 163 s; 7,301 -> 916 after clearing)."""
+  yield
+  jax.clear_caches()
+  gc.collect()
 
 
 @pytest.fixture

@@ -13,18 +13,6 @@ from jaxgan.step import make_train_step
 from conftest import tiny_dcgan_config, toy_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_persistent_cache_writes():
-  """This module's steps are compiled without writing the persistent compilation cache:
-  in two CI runs on 2026-12-02 the cache write of the 8-device toy step crashed its pytest
-  worker inside jax (``compilation_cache.put_executable_and_time``: a segfault, then an
-  abort), after the rest of the suite had filled the cache; compiled fresh, the step runs."""
-  before = jax.config.jax_persistent_cache_min_compile_time_secs
-  jax.config.update("jax_persistent_cache_min_compile_time_secs", 1e9)
-  yield
-  jax.config.update("jax_persistent_cache_min_compile_time_secs", before)
-
-
 def _setup(config):
   """The run's static GAN, its batch source and its initial host state (jaxgan.run)."""
   model = run_lib.build_model(config)
