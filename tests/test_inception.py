@@ -11,7 +11,7 @@ from flax import traverse_util
 
 from jaxgan import config as config_lib
 from jaxgan.errors import JaxganError
-from jaxgan.metrics import extractors, inception
+from jaxgan.metrics import extractors, fid_weights, inception
 
 
 def test_avg_pool_excludes_padding_from_the_mean():
@@ -48,7 +48,8 @@ def test_torch_names_and_layouts_round_trip(tmp_path):
   assert state["Mixed_6b.branch7x7_2.conv.weight"].shape == (128, 128, 1, 7)
   assert "Mixed_5b.branch_pool.bn.running_var" in state and state["fc.weight"].shape == (1008, 2048)
   np.savez(tmp_path / "w.npz", **state, **{"Conv2d_1a_3x3.bn.num_batches_tracked": np.int64(0)})
-  loaded = inception.load_weights(str(tmp_path / "w.npz"))
+  loaded, source = fid_weights.load_weights(str(tmp_path / "w.npz"))
+  assert source == "pytorch_fid"  # a .npz without __source__: pytorch-fid's, as written before
   jax.tree.map(np.testing.assert_array_equal, loaded, variables)
   del state["fc.bias"]
   with pytest.raises(JaxganError, match="lack 1 tensors"):
@@ -65,10 +66,10 @@ def test_missing_weights_are_refused_with_instructions(tmp_path, monkeypatch):
   with monkeypatch.context() as m:
     m.setitem(sys.modules, "torch", None)  # as on a machine without torch
     with pytest.raises(JaxganError, match="torch is not installed"):
-      inception.load_weights(str(tmp_path / "w.pth"))
+      fid_weights.load_weights(str(tmp_path / "w.pth"))
   if importlib.util.find_spec("torch") is not None:
     with pytest.raises(JaxganError, match="Cannot read"):
-      inception.load_weights(str(tmp_path / "w.pth"))
+      fid_weights.load_weights(str(tmp_path / "w.pth"))
 
 
 @pytest.mark.slow

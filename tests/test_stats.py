@@ -100,7 +100,29 @@ def test_kid_matches_reference_on_one_subset():
   x, y = _rng().normal(size=(30, 4)), _rng(1).normal(loc=0.3, size=(30, 4))
   mean, std = stats.kernel_inception_distance(x, y, num_subsets=1, subset_size=30)
   np.testing.assert_allclose(mean, _ref_kid_one(x, y), rtol=1e-4)
-  assert std == 0.0
+  assert np.isnan(std)  # one subset: no spread to report (not 0.0)
+  assert not np.isnan(stats.kernel_inception_distance(x, y, num_subsets=2, subset_size=20)[1])
+  with pytest.raises(ValueError, match="at least one subset"):
+    stats.kernel_inception_distance(x, y, num_subsets=0)
+
+
+def test_frechet_refuses_non_finite_statistics():
+  mu, sigma = np.zeros(3), np.eye(3)
+  bad = sigma.copy()
+  bad[1, 2] = np.nan
+  with pytest.raises(ValueError, match="sigma2 holds 1 NaN"):
+    stats.frechet_distance(mu, sigma, mu, bad)
+  with pytest.raises(ValueError, match="mu1 holds 1 NaN"):
+    stats.frechet_distance(np.array([0.0, np.inf, 0.0]), sigma, mu, sigma)
+
+
+def test_inception_score_refuses_probabilities():
+  logits = _rng().normal(scale=3.0, size=(100, 10))
+  p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+  with pytest.raises(ValueError, match="look like probabilities"):
+    stats.inception_score(p)
+  np.testing.assert_allclose(stats.inception_score(np.log(p))[0], stats.inception_score(logits)[0],
+                             rtol=1e-6)
 
 
 def test_kid_is_unbiased():

@@ -76,7 +76,14 @@ class EvalContext:
     for name in names:
       evaluator = EVALUATORS.get(name)
       if evaluator.extractor is not None:
-        self.extractor(evaluator.extractor, evaluator.extractor_data)
+        extractor = self.extractor(evaluator.extractor, evaluator.extractor_data)
+        if evaluator.needs_logits and not extractor.has_logits:
+          raise JaxganError(
+              f"{name} needs the classifier's logits, and the {extractor.name} weights in use "
+              f"({extractor.description}) have no classifier layer. The Inception Score needs "
+              "pytorch-fid's pt_inception-2015-12-05-6726825d.pth: convert it with python -m "
+              "jaxgan.weights convert pt_inception-2015-12-05-6726825d.pth inception_fid.npz "
+              "(needs torch) and pass --inception_weights inception_fid.npz.")
 
   def samples(self, num: int) -> np.ndarray:
     return self._once(("samples", num), lambda: np.concatenate(list(self.sampler(num))))
@@ -118,6 +125,7 @@ class Evaluator:
   extractor: str | None = None  # feature metrics: the extractor whose weights they need
   uses_reference: bool = True   # compares with a real split (named in the record name)
   extractor_data: str = ""      # the extractor is the one of this data set, not the run's
+  needs_logits: bool = False    # uses the extractor's classifier outputs
 
   def record_name(self, name: str, num: int, reference_split: str) -> str:
     if self.extractor is None:
@@ -204,10 +212,11 @@ def _stacked_modes(ctx: EvalContext, num: int) -> dict:
 
 
 def _feature_metric(fn, extractor: str, headline: tuple[str, ...], applies=_uses_lenet,
-                    default_samples: int = 10_000, uses_reference: bool = True) -> Evaluator:
+                    default_samples: int = 10_000, uses_reference: bool = True,
+                    needs_logits: bool = False) -> Evaluator:
   return Evaluator(applies=applies, compute=lambda ctx, num: fn(ctx, num, extractor),
                    default_samples=default_samples, headline=headline, extractor=extractor,
-                   uses_reference=uses_reference)
+                   uses_reference=uses_reference, needs_logits=needs_logits)
 
 
 EVALUATORS.register("modes")(Evaluator(
@@ -224,7 +233,7 @@ def _inception_score(ctx: EvalContext, num: int, name: str) -> dict:
 
 EVALUATORS.register("fid")(_feature_metric(_fd, "inception", ("fd",), applies=_is_image))
 EVALUATORS.register("is")(_feature_metric(_inception_score, "inception", ("is", "is_std"),
-                                          applies=_is_image, uses_reference=False))
+                                          applies=_is_image, uses_reference=False, needs_logits=True))
 EVALUATORS.register("kid_inception")(_feature_metric(_kid, "inception", ("kid", "kid_std"), applies=_is_image))
 EVALUATORS.register("prd_inception")(_feature_metric(_prd, "inception", ("precision", "recall"), applies=_is_image))
 EVALUATORS.register("dc_inception")(_feature_metric(_dc, "inception", ("density", "coverage"), applies=_is_image))
@@ -234,7 +243,7 @@ EVALUATORS.register("prd_lenet")(_feature_metric(_prd, "lenet", ("precision", "r
 EVALUATORS.register("dc_lenet")(_feature_metric(_dc, "lenet", ("density", "coverage")))
 EVALUATORS.register("classes_lenet")(_feature_metric(
     _classes, "lenet", ("modes_captured", "num_modes", "kl_to_uniform", "max_mode_share"),
-    uses_reference=False))
+    uses_reference=False, needs_logits=True))
 
 EVALUATORS.register("stacked_modes")(Evaluator(
     applies=_declared("stacked_modes"), compute=_stacked_modes, default_samples=26_000,
@@ -418,6 +427,7 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
   for name in names:
     if not EVALUATORS.get(name).applies(spec, ctx.dataset):
       raise JaxganError(f"Metric {name!r} does not apply to data set {spec.name!r}.")
+  ctx.check_extractors(names)  # every weight file loads, and serves its metric, before any work
   results = {}
   os.makedirs(out_dir, exist_ok=True)
   for name in names:

