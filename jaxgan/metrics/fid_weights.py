@@ -246,6 +246,11 @@ def default_weights(say=print) -> str:
   return legacy if os.path.exists(legacy) else ""
 
 
+def source_for_file(path: str) -> str:
+  """The source a published (unconverted) weight file comes from, by its extension."""
+  return "tf_2015_12_05" if path.endswith(".pt") else "pytorch_fid"
+
+
 def load_weights(path: str) -> tuple[dict, str]:
   """``(flax variables, source name)`` from a converted ``.npz`` (pytorch-fid names; its
   ``__source__`` entry names the source, see :mod:`jaxgan.metrics.fid_weights`), from
@@ -262,22 +267,9 @@ def load_weights(path: str) -> tuple[dict, str]:
                         "(python -m jaxgan.weights fid).") from None
     source = source_of(state)
     state.pop(SOURCE_KEY, None)
-  elif path.endswith(".pt"):
-    source = "tf_2015_12_05"
+  else:
+    source = source_for_file(path)
     check_file(source, path)
     state = SOURCES.get(source).read(path)
-  else:
-    source, state = "pytorch_fid", inception.read_torch_state(path)
   classifier = SOURCES.get(source).classifier
   return inception.from_torch_state(state, classifier=classifier), source
-
-
-def convert_torch_file(source: str, out: str) -> int:
-  """Converts PyTorch FID Inception weights (``source``, needs torch) to ``out`` (.npz),
-  after checking every name and shape; returns the number of tensors written."""
-  state = inception.read_torch_state(source)
-  inception.from_torch_state(state)  # validates names and shapes before writing
-  tmp = out + ".tmp.npz"
-  np.savez(tmp, **{SOURCE_KEY: np.asarray("pytorch_fid")}, **state)
-  os.replace(tmp, out)
-  return len(state)
