@@ -24,7 +24,8 @@ from jaxgan.errors import ConfigError
 # data the parameters were fit to). Everything else (steps, learning rates, logging) may
 # change between a run and its resume.
 STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data.channels",
-                       "train.num_seeds")
+                       "train.num_seeds", "vae.arch", "vae.hidden", "vae.depth", "vae.width",
+                       "vae.likelihood")
 # Keys where only part of the value is structural: EMA on or off adds or removes a
 # parameter copy from the state, whatever the decay.
 STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
@@ -86,6 +87,22 @@ def default_config() -> ml_collections.ConfigDict:
   c.loss.weight_clip = 0.0          # > 0: clip D's parameters to [-c, c] after each update (WGAN)
   c.loss.reg_every = 1              # lazy regularization: the penalty (x k) on every k-th D update
   c.loss.aux_weight = 1.0           # AC-GAN: weight of the auxiliary classification loss
+
+  # method 'vae' (jaxgan.vae): its networks, likelihood and optimizer; the latent size is
+  # model.latent_dim and the schedule of steps, batches, checkpoints and logs is train.*.
+  c.vae = ml_collections.ConfigDict()
+  c.vae.arch = "mlp"            # see jaxgan.models.vae.VAE_ARCHS: mlp, conv
+  c.vae.hidden = 200            # mlp: units per hidden layer; conv: units of the dense layer
+  c.vae.depth = 2               # mlp: hidden layers in the encoder and in the decoder
+  c.vae.width = 32              # conv: channels of the first convolution (then 2x)
+  c.vae.likelihood = "bernoulli"  # p(x|z), see jaxgan.likelihoods.PIXEL_LIKELIHOODS: bernoulli, logistic
+  c.vae.binarize = "dynamic"    # data -> targets, see jaxgan.likelihoods.BINARIZATIONS
+  c.vae.beta = 1.0              # weight of the KL term in the training loss (1: the ELBO)
+  c.vae.lr = 1e-3               # Adam (Burda et al. 2016: beta1 0.9, beta2 0.999, eps 1e-4)
+  c.vae.beta1 = 0.9
+  c.vae.beta2 = 0.999
+  c.vae.eps = 1e-4
+  c.vae.iwae_k = 5000           # importance samples per image of the nll_iwae metric
 
   c.train = ml_collections.ConfigDict()
   c.train.steps = 1500          # generator updates

@@ -44,6 +44,11 @@ class Method:
       ``{'generator': 'ema'}``), recorded in every metric's protocol.
     describe: ``(config, data spec) -> str``: the model and its data in a few words,
       for the training banner.
+    estimators: ``{name: (model, state, x [N, *shape] in [-1, 1], seed, say) ->
+      (log-likelihoods [N] in nats, protocol facts)}``: the likelihood estimates of
+      held-out data the family offers (a VAE: ``iwae``, ``elbo``; an autoregressive
+      model: ``exact``; a GAN: none, so only sample-based estimates such as Parzen
+      windows apply to it). The metrics ``nll_<name>`` use them.
   """
   build: Callable[[ml_collections.ConfigDict, DataSpec], Any]
   init_state: Callable[[Any, int], Any]
@@ -54,3 +59,4 @@ class Method:
   generate: Callable[[Any, Any, Any, Any], Any]
   sampler_source: Callable[[Any], dict]
   describe: Callable[[ml_collections.ConfigDict, DataSpec], str]
+  estimators: dict[str, Callable[..., tuple[np.ndarray, dict]]] = dataclasses.field(default_factory=dict)

@@ -14,6 +14,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 SCATTER_POINTS = 2000  # generated points per 2D scatter plot
+PROGRESS_KEYS = ("d_loss", "g_loss", "elbo", "kl")  # metrics shown on the progress bar (GANs, VAEs)
 
 
 def say(message: str) -> None:
@@ -142,7 +143,7 @@ class Reporter:
       for key, value in record.items():
         if key != "step":
           self._tb.add_scalar(f"train/{key}", value, step)
-    self._bar.set_postfix({k: f"{record[k]:.3f}" for k in ("d_loss", "g_loss") if k in record},
+    self._bar.set_postfix({k: f"{record[k]:.3f}" for k in PROGRESS_KEYS if k in record},
                           refresh=False)
     return record
 

@@ -22,6 +22,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from jaxgan import config as config_lib
+from jaxgan import data as data_lib
+from jaxgan import methods
 from jaxgan.reporting import read_jsonl
 from jaxgan.state import LR_SCHEDULES
 from jaxgan.workdir import Workdir
@@ -31,6 +33,8 @@ CURVES = (  # (title, metric keys, log scale)
     ("Losses", ("d_loss", "g_loss"), False),
     ("D(x) and D(G(z)) (mean sigmoid of D's logits)", ("d_real", "d_fake"), False),
     ("Gradient norms", ("d_grad_norm", "g_grad_norm"), True),
+    ("ELBO and its parts (nats per image)", ("elbo", "recon_nll", "kl"), False),
+    ("Loss and gradient norm", ("loss", "grad_norm"), True),
     ("Other training metrics", None, False),
 )
 KNOWN = {key for _, keys, _ in CURVES if keys for key in keys} | {"step", "steps_per_sec"}
@@ -85,6 +89,15 @@ def _learning_rates(config) -> str:
     ax.set_title(f"Learning rates ({t.lr_schedule}; D: {t.n_critic} updates per step)", fontsize=10)
     ax.legend(fontsize=8)
   return _img(_figure_png(draw), "learning rates")
+
+
+def _describe(config) -> str:
+  """The run's model and data in a few words (:attr:`jaxgan.method.Method.describe`)."""
+  return methods.METHODS.get(config.method).describe(config, data_lib.spec(config.data))
+
+
+# The learning-rate panel of each method (config.method); methods without one show none.
+LEARNING_RATE_PANELS = {"gan": _learning_rates}
 
 
 def _numeric(record: dict) -> dict[str, float]:
@@ -168,6 +181,7 @@ def build_report(workdir: str) -> str:
   with open(layout.config) as f:
     config = config_lib.from_json(f.read())
   rows = read_jsonl(layout.train_metrics)
+  rates = LEARNING_RATE_PANELS[config.method](config) if config.method in LEARNING_RATE_PANELS else ""
   evaluations = {os.path.basename(p)[:-len(".jsonl")]: read_jsonl(p)
                  for p in sorted(glob.glob(os.path.join(layout.eval_metrics, "*.jsonl")))}
   pictures = sorted(glob.glob(os.path.join(layout.samples, "step_*.png")))
@@ -175,17 +189,17 @@ def build_report(workdir: str) -> str:
   last = rows[-1]["step"] if rows else 0
   title = f"jaxgan run {os.path.abspath(workdir)}"
   sections = [f"<h1>{html.escape(title)}</h1>",
-              f"<p>{html.escape(config.method)}: {html.escape(config.model.generator)} / "
-              f"{html.escape(config.model.discriminator)} on {html.escape(config.data.name)}, loss "
-              f"{html.escape(config.loss.name)}; {last} of {config.train.steps} steps logged.</p>",
+              f"<p>{html.escape(config.method)}: {html.escape(_describe(config))}; "
+              f"{last} of {config.train.steps} steps logged.</p>",
               '<h2 id="training">Training</h2>']
   if rows:
     others = sorted({k for r in rows for k in r if k not in KNOWN and isinstance(r[k], (int, float))})
+    logged = {k for r in rows for k in r}
     plots = [_curve(rows, keys if keys else others, title_, log) for title_, keys, log in CURVES
-             if keys or others]
-    sections.append(f'<div class="grid">{"".join(plots)}{_learning_rates(config)}</div>')
+             if (keys and logged & set(keys)) or (not keys and others)]
+    sections.append(f'<div class="grid">{"".join(plots)}{rates}</div>')
   else:
-    sections.append(f"<p>No training metrics yet.</p>{_learning_rates(config)}")
+    sections.append(f"<p>No training metrics yet.</p>{rates}")
   sections.append('<h2 id="metrics">Metrics</h2>')
   sections += ([_evaluation(name, records) for name, records in evaluations.items() if records]
                or ["<p>No evaluation records (python -m jaxgan.evaluate, or config.eval).</p>"])

@@ -272,6 +272,15 @@ class Run:
   def sample_labels(self, num: int, label: int | None = None) -> np.ndarray | None:
     return self.method.sample_labels(self.model, num, label)
 
+  def log_likelihood(self, estimator: str, x: np.ndarray, seed: int = 0, say=print) -> tuple[np.ndarray, dict]:
+    """``(log p(x) [N] in nats, protocol facts)`` of held-out images ``x [N, *shape]`` in
+    [-1, 1] by the method's ``estimator`` (:attr:`Method.estimators`, e.g. a VAE's ``iwae``)."""
+    if estimator not in self.method.estimators:
+      offered = ", ".join(sorted(self.method.estimators)) or "none"
+      raise ConfigError(f"method {self.config.method!r} has no {estimator!r} likelihood estimate "
+                        f"(it offers: {offered}).")
+    return self.method.estimators[estimator](self.model, self.sampling_state(), x, seed, say)
+
   def sampler_source(self) -> dict:
     facts = self.method.sampler_source(self.sampling_state())
     if self.member is not None and self.config.train.num_seeds > 1:

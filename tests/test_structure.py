@@ -88,11 +88,14 @@ def test_network_entries_declare_batch_norm():
   assert models.GENERATORS.get("dcgan").conditional_norm and not models.GENERATORS.get("mlp").conditional_norm
 
 
+LIKELIHOODS = {"nll_iwae", "nll_elbo", "parzen"}  # stored images: held-out likelihoods apply
+
+
 @pytest.mark.parametrize("name, expected", [
     ("ring8", {"modes"}), ("grid25", {"modes"}),
     ("digits", {"digits_classes", "fd_lenet", "kid_lenet", "prd_lenet", "dc_lenet", "classes_lenet",
-                "fid", "is", "kid_inception", "prd_inception", "dc_inception"}),
-    ("synthetic_images", {"fid", "is", "kid_inception", "prd_inception", "dc_inception"}),
+                "fid", "is", "kid_inception", "prd_inception", "dc_inception"} | LIKELIHOODS),
+    ("synthetic_images", {"fid", "is", "kid_inception", "prd_inception", "dc_inception"} | LIKELIHOODS),
 ])
 def test_which_metrics_apply_follows_the_data_sets_facts(name, expected):
   c = config_lib.for_dataset(name)

@@ -37,7 +37,7 @@ from jaxgan import data as data_lib
 from jaxgan import reporting
 from jaxgan.data import DataSet
 from jaxgan.errors import JaxganError
-from jaxgan.metrics import digits, extractors, fid_weights, modes, reference, stats
+from jaxgan.metrics import digits, extractors, fid_weights, modes, parzen, reference, stats
 from jaxgan.registry import Registry
 from jaxgan.run import Run, load_run
 from jaxgan.spec import DataSpec
@@ -50,15 +50,19 @@ class EvalContext:
   ``sampler(num)`` yields the evaluated images (or points) in chunks; ``source`` describes
   them for the protocol (latent seed and generator weights, or the file they came from).
   ``labels(num)``, for class-conditional generators, gives the labels the samples were
-  drawn for (class metrics then also report ``label_accuracy``).
+  drawn for (class metrics then also report ``label_accuracy``). ``estimate(name, x, seed,
+  say)`` is the model's likelihood estimate ``name`` of images ``x`` (those in
+  ``estimators``, :attr:`jaxgan.method.Method.estimators`); ``method`` names the family.
   """
 
   def __init__(self, spec: DataSpec, data_config, sampler: Callable[[int], Iterator[np.ndarray]],
                source: dict, reference_split: str, extractor_paths: dict[str, str], say=reporting.say,
-               shared: dict | None = None, labels: Callable[[int], np.ndarray | None] = lambda num: None):
+               shared: dict | None = None, labels: Callable[[int], np.ndarray | None] = lambda num: None,
+               estimate: Callable | None = None, estimators: tuple[str, ...] = (), method: str = ""):
     self.spec, self.data_config, self.sampler, self.source = spec, data_config, sampler, source
     self.dataset: DataSet = data_lib.dataset(data_config)
     self.labels = labels
+    self.estimate, self.estimators, self.method = estimate, tuple(estimators), method
     self.reference_split, self.extractor_paths, self.say = reference_split, extractor_paths, say
     self._cache: dict = {}
     # Extractors and reference features do not depend on the samples: contexts of one
@@ -70,6 +74,25 @@ class EvalContext:
     if key not in cache:
       cache[key] = fn()
     return cache[key]
+
+  def split(self, split: str) -> np.ndarray:
+    """The images of a real split, ``[N, *shape]`` in [-1, 1] (loaded once)."""
+    return self._once(("split", split), lambda: data_lib.load_arrays(self.data_config, split)[0], shared=True)
+
+  def check_estimators(self, names: list[str]) -> None:
+    """Refuses likelihood metrics whose estimate the model does not offer, naming those that apply."""
+    for name in names:
+      needed = EVALUATORS.get(name).estimator
+      if needed is not None and needed not in self.estimators:
+        what = f"method {self.method!r}" if self.method else "stored images (no model)"
+        offered = [f"nll_{e}" for e in self.estimators]
+        usable = [n for n in EVALUATORS.names() if EVALUATORS.get(n).estimator in self.estimators]
+        apply = ", ".join(sorted(set(offered) & set(usable))) or "none of the model-based estimates"
+        raise JaxganError(
+            f"Metric {name!r} needs the model's {needed!r} likelihood estimate, and {what} has no "
+            f"tractable likelihood of that kind. Likelihood estimates that apply here: {apply}; "
+            "for any model that samples (a GAN, stored images): 'parzen' (Parzen windows on its "
+            "samples, Goodfellow et al. 2014).")
 
   def check_extractors(self, names: list[str]) -> None:
     """Loads the extractors that metrics ``names`` need; raises if weights are missing."""
@@ -125,9 +148,12 @@ class Evaluator:
   uses_reference: bool = True   # compares with a real split (named in the record name)
   extractor_data: str = ""      # the extractor is the one of this data set, not the run's
   needs_logits: bool = False    # uses the extractor's classifier outputs
+  estimator: str | None = None  # likelihood metrics: the model's estimate they need (Method.estimators)
+  counted: bool = False         # the record name carries the sample count and split anyway
+  in_auto: bool = True          # picked by 'auto' (False: costly metrics run only when named)
 
   def record_name(self, name: str, num: int, reference_split: str) -> str:
-    if self.extractor is None:
+    if self.extractor is None and not self.counted:
       return name
     return f"{name}{_count(num)}" + (f"_{reference_split}" if self.uses_reference else "")
 
@@ -147,6 +173,11 @@ def _modes(ctx: EvalContext, num: int) -> dict:
 
 def _is_image(spec: DataSpec, dataset: DataSet) -> bool:
   return spec.kind == "image"
+
+
+def _stored_images(spec: DataSpec, dataset: DataSet) -> bool:
+  """Images with splits to read (held-out images for likelihoods, validation for Parzen)."""
+  return spec.kind == "image" and dataset.arrays is not None
 
 
 def _has_modes(spec: DataSpec, dataset: DataSet) -> bool:
@@ -249,6 +280,61 @@ EVALUATORS.register("stacked_modes")(Evaluator(
     headline=("modes_captured", "num_modes", "kl_to_uniform"), extractor="lenet",
     uses_reference=False, extractor_data="mnist"))
 
+def _held_out_nll(ctx: EvalContext, num: int, estimator: str) -> dict:
+  """A likelihood metric: the model's estimate on the first ``num`` images of the reference
+  split, as the negative log-likelihood in nats per image (mean, standard error) and bits
+  per dimension."""
+  x = ctx.split(ctx.reference_split)
+  if num > len(x):
+    raise JaxganError(f"{ctx.data_config.name} {ctx.reference_split} holds {len(x)} images; "
+                      f"--num_samples {num} asks for more.")
+  ll, facts = ctx.estimate(estimator, x[:num], 0, ctx.say)
+  dims = int(np.prod(ctx.spec.shape))
+  nll = float(-ll.mean())
+  return {"nll": nll, "nll_se": float(ll.std() / np.sqrt(len(ll))), "bits_per_dim": nll / (dims * np.log(2)),
+          "protocol": {"images": num, "reference": f"{ctx.data_config.name} {ctx.reference_split}",
+                       "dims": dims, "resolution": ctx.data_config.resolution, **facts}}
+
+
+def _likelihood_metric(estimator: str) -> Evaluator:
+  return Evaluator(applies=_stored_images, compute=lambda ctx, num: _held_out_nll(ctx, num, estimator),
+                   default_samples=10_000, headline=("nll", "nll_se", "bits_per_dim"),
+                   estimator=estimator, counted=True)
+
+
+def _parzen(ctx: EvalContext, num: int) -> dict:
+  """Goodfellow et al. 2014's Parzen-window protocol (:mod:`jaxgan.metrics.parzen`): ``num``
+  samples, sigma from the first 1,000 of the last 10,000 training images (MNIST:
+  train[50000:51000]), the log-likelihood of the whole reference split."""
+  split = ctx.reference_split
+  if split == "train":
+    raise JaxganError("parzen chooses its kernel width on training images (the first 1,000 of the last "
+                      "10,000 of the train split), so it cannot be measured on the train split itself: "
+                      "the validation and test images would overlap. Use --split test.")
+  train = ctx.split("train")
+  if len(train) < parzen.VALIDATION_SIZE + 10_000:
+    raise JaxganError(f"parzen takes its validation images from the first 1,000 of the last 10,000 training "
+                      f"images (MNIST: train[50000:51000]); {ctx.data_config.name} train holds {len(train)}.")
+  offset = len(train) - 10_000
+  validation = parzen.flatten01(train[offset:offset + parzen.VALIDATION_SIZE])
+  test = parzen.flatten01(ctx.split(split))
+  ctx.say(f"parzen: {num} samples, sigma from {len(parzen.SIGMAS)} widths on {len(validation)} validation "
+          f"images, log-likelihood of {len(test)} {split} images")
+  result = parzen.parzen_estimate(parzen.flatten01(ctx.samples(num)), validation, test)
+  result["protocol"] = {"samples": num, "reference": f"{ctx.data_config.name} {split}",
+                        "reference_samples": len(test),
+                        "validation": f"{ctx.data_config.name} train[{offset}:{offset + parzen.VALIDATION_SIZE}]",
+                        "sigmas": "logspace(-1, 0, 10)", "pixels": "intensities in [0, 1]",
+                        "resolution": ctx.data_config.resolution, "paper": "Goodfellow et al. 2014, parzen_ll.py"}
+  return result
+
+
+EVALUATORS.register("nll_iwae")(_likelihood_metric("iwae"))
+EVALUATORS.register("nll_elbo")(_likelihood_metric("elbo"))
+EVALUATORS.register("parzen")(Evaluator(
+    applies=_stored_images, compute=_parzen, default_samples=10_000, headline=("ll", "ll_se", "sigma"),
+    counted=True, in_auto=False))
+
 # Short names: the metric on the data set's default extractor (LeNet for MNIST-like data,
 # Inception otherwise).
 ALIASES = ("kid", "prd", "dc", "classes")
@@ -273,6 +359,10 @@ def _auto_names(ctx: EvalContext) -> list[str]:
   for name in EVALUATORS.names():
     evaluator = EVALUATORS.get(name)
     if not evaluator.applies(ctx.spec, ctx.dataset):
+      continue
+    if evaluator.estimator is not None and evaluator.estimator not in ctx.estimators:
+      continue
+    if not evaluator.in_auto:
       continue
     if evaluator.extractor is not None:
       try:
@@ -315,7 +405,9 @@ def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_
   if run.num_members == 1:
     source = {"latent_seed": seed, **run.sampler_source()}
     ctx = EvalContext(run.spec, run.config.data, lambda num: run.iter_samples(num, seed), source, split,
-                      extractor_paths or {}, say, labels=lambda num: run.sample_labels(num))
+                      extractor_paths or {}, say, labels=lambda num: run.sample_labels(num),
+                      estimate=run.log_likelihood, estimators=tuple(run.method.estimators),
+                      method=run.config.method)
     return compute_metrics(ctx, names, num_samples, run.step, out_dir)
   shared: dict = {}  # extractors and real features, computed once for every member
   per_member = []
@@ -323,7 +415,9 @@ def evaluate_loaded(run: Run, out_dir: str, names: list[str] | None = None, num_
     say(f"member {one.member} of {run.num_members} (seed {run.config.seed + one.member}):")
     ctx = EvalContext(one.spec, one.config.data, lambda num, one=one: one.iter_samples(num, seed),
                       {"latent_seed": seed, **one.sampler_source()}, split, extractor_paths or {}, say,
-                      shared=shared, labels=lambda num, one=one: one.sample_labels(num))
+                      shared=shared, labels=lambda num, one=one: one.sample_labels(num),
+                      estimate=one.log_likelihood, estimators=tuple(one.method.estimators),
+                      method=one.config.method)
     per_member.append(compute_metrics(ctx, names, num_samples, run.step, member_dir(out_dir, one.member)))
   results = {}
   for record_name in per_member[0]:
@@ -426,7 +520,8 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
   for name in names:
     if not EVALUATORS.get(name).applies(spec, ctx.dataset):
       raise JaxganError(f"Metric {name!r} does not apply to data set {spec.name!r}.")
-  ctx.check_extractors(names)  # every weight file loads, and serves its metric, before any work
+  ctx.check_estimators(names)  # the model offers every likelihood estimate asked for ...
+  ctx.check_extractors(names)  # ... and every weight file loads, and serves its metric, before any work
   results = {}
   os.makedirs(out_dir, exist_ok=True)
   for name in names:
