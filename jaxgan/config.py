@@ -25,7 +25,8 @@ from jaxgan.errors import ConfigError
 # change between a run and its resume.
 STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data.channels",
                        "train.num_seeds", "vae.arch", "vae.hidden", "vae.depth", "vae.width",
-                       "vae.likelihood")
+                       "vae.likelihood", "pixelcnn.channels", "pixelcnn.layers", "pixelcnn.first_kernel",
+                       "pixelcnn.kernel", "pixelcnn.head", "pixelcnn.likelihood", "pixelcnn.conditional")
 # Keys where only part of the value is structural: EMA on or off adds or removes a
 # parameter copy from the state, whatever the decay.
 STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
@@ -99,10 +100,26 @@ def default_config() -> ml_collections.ConfigDict:
   c.vae.binarize = "dynamic"    # data -> targets, see jaxgan.likelihoods.BINARIZATIONS
   c.vae.beta = 1.0              # weight of the KL term in the training loss (1: the ELBO)
   c.vae.lr = 1e-3               # Adam (Burda et al. 2016: beta1 0.9, beta2 0.999, eps 1e-4)
+  c.vae.lr_schedule = "constant"  # over train.steps, see jaxgan.state.LR_SCHEDULES
   c.vae.beta1 = 0.9
   c.vae.beta2 = 0.999
   c.vae.eps = 1e-4
   c.vae.iwae_k = 5000           # importance samples per image of the nll_iwae metric
+
+  # method 'pixelcnn' (jaxgan.pixelcnn): the gated PixelCNN, its pixel likelihood and optimizer.
+  c.pixelcnn = ml_collections.ConfigDict()
+  c.pixelcnn.channels = 64      # feature maps of each stack
+  c.pixelcnn.layers = 6         # gated blocks after the first (mask A) one
+  c.pixelcnn.first_kernel = 7   # the first block's kernel (van den Oord et al. 2016: 7x7)
+  c.pixelcnn.kernel = 3         # the other blocks' kernel
+  c.pixelcnn.head = 256         # units of the 1x1 output layers
+  c.pixelcnn.likelihood = "bernoulli"  # see jaxgan.likelihoods.PIXEL_LIKELIHOODS (categorical: 256 levels)
+  c.pixelcnn.binarize = "dynamic"      # see jaxgan.likelihoods.BINARIZATIONS
+  c.pixelcnn.conditional = False       # class-conditional (an embedding added to every gate)
+  c.pixelcnn.lr = 1e-3
+  c.pixelcnn.lr_schedule = "constant"  # over train.steps, see jaxgan.state.LR_SCHEDULES
+  c.pixelcnn.beta1 = 0.9
+  c.pixelcnn.beta2 = 0.999
 
   c.train = ml_collections.ConfigDict()
   c.train.steps = 1500          # generator updates

@@ -6,6 +6,8 @@ answers ``log p(x)`` per image in nats, its mean and a draw from it. The registr
 
 * ``bernoulli``: one logit per pixel and channel, over binary pixels (binarized MNIST, the
   setting of Kingma & Welling 2014, Burda et al. 2016 and the PixelCNN papers);
+* ``categorical``: a 256-way softmax per pixel and channel over 8-bit levels (the PixelCNN
+  papers' output, van den Oord et al. 2016, arXiv:1601.06759, Sec. 3.4);
 * ``logistic``: the discretized logistic of Salimans et al. 2017 (PixelCNN++,
   arXiv:1701.05517, eq. 2), one mean and log-scale per pixel and channel, over the 256
   levels of 8-bit data (jaxgan's ``[-1, 1]`` images are ``uint8 / 127.5 - 1``), the edge
@@ -26,6 +28,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxgan.errors import ConfigError
 from jaxgan.registry import Registry
 
 
@@ -92,12 +95,40 @@ def _logistic_sample(key: jax.Array, params: jax.Array, bins: int = 256) -> jax.
   return jnp.round((jnp.clip(x, -1.0, 1.0) + 1.0) * (bins - 1) / 2) * 2 / (bins - 1) - 1.0
 
 
+LEVELS = 256  # 8-bit data: jaxgan's [-1, 1] images are uint8 / 127.5 - 1
+
+
+def _levels(params: jax.Array) -> jax.Array:
+  """``[N, H, W, C * 256] -> [N, H, W, C, 256]`` logits."""
+  return params.reshape(params.shape[:-1] + (params.shape[-1] // LEVELS, LEVELS))
+
+
+def level_index(x: jax.Array) -> jax.Array:
+  """``[-1, 1]`` values -> int32 levels 0..255."""
+  return jnp.clip(jnp.round((x + 1.0) * (LEVELS - 1) / 2), 0, LEVELS - 1).astype(jnp.int32)
+
+
+def categorical_log_prob(params: jax.Array, x: jax.Array) -> jax.Array:
+  """``sum_i log softmax(l_i)[level(x_i)]`` per image over 256 levels."""
+  log_p = jax.nn.log_softmax(_levels(params), axis=-1)
+  return _sum_pixels(jnp.take_along_axis(log_p, level_index(x)[..., None], axis=-1)[..., 0])
+
+
+def _level_values() -> jax.Array:
+  return jnp.arange(LEVELS, dtype=jnp.float32) * 2 / (LEVELS - 1) - 1.0
+
+
 PIXEL_LIKELIHOODS: Registry[PixelLikelihood] = Registry("pixel likelihood")
 PIXEL_LIKELIHOODS.register("bernoulli")(PixelLikelihood(
     params_per_channel=1, log_prob=bernoulli_log_prob,
     mean=lambda logits: 2.0 * jax.nn.sigmoid(logits) - 1.0,
     sample=lambda key, logits: 2.0 * jax.random.bernoulli(key, jax.nn.sigmoid(logits)).astype(jnp.float32) - 1.0,
     binary=True, description="Bernoulli per pixel (binary data)"))
+PIXEL_LIKELIHOODS.register("categorical")(PixelLikelihood(
+    params_per_channel=LEVELS, log_prob=categorical_log_prob,
+    mean=lambda params: jnp.sum(jax.nn.softmax(_levels(params), axis=-1) * _level_values(), axis=-1),
+    sample=lambda key, params: _level_values()[jax.random.categorical(key, _levels(params), axis=-1)],
+    binary=False, description="256-way softmax per pixel (van den Oord et al. 2016)"))
 PIXEL_LIKELIHOODS.register("logistic")(PixelLikelihood(
     params_per_channel=2, log_prob=logistic_log_prob,
     mean=lambda params: jnp.clip(_split(params)[0], -1.0, 1.0),
@@ -131,3 +162,19 @@ def binarize_rows(binarization: Binarization, key: jax.Array, x: jax.Array, rows
   """:attr:`Binarization.apply` of each example with its own key ``fold_in(key, row)``, so a
   global batch is binarized the same whichever device or chunk holds each row."""
   return jax.vmap(lambda r, xi: binarization.apply(jax.random.fold_in(key, r), xi))(rows, x)
+
+
+def check_pair(likelihood_name: str, binarize_name: str, section: str) -> None:
+  """Refuses a binary likelihood on grey levels and an 8-bit one on binarized pixels
+  (options ``<section>.likelihood`` and ``<section>.binarize``), naming the fixes."""
+  likelihood = PIXEL_LIKELIHOODS.get(likelihood_name)
+  binarization = BINARIZATIONS.get(binarize_name)
+  if likelihood.binary and not binarization.binary:
+    raise ConfigError(f"{section}.likelihood={likelihood_name!r} models binary pixels, and {section}.binarize="
+                      f"{binarize_name!r} keeps grey levels: set {section}.binarize='dynamic' (Bernoulli draws "
+                      f"of each pixel, as Burda et al. 2016) or 'threshold', or model the grey levels with an "
+                      f"8-bit likelihood ({section}.likelihood='logistic' or 'categorical').")
+  if not likelihood.binary and binarization.binary:
+    raise ConfigError(f"{section}.likelihood={likelihood_name!r} models the 256 levels of 8-bit pixels, and "
+                      f"{section}.binarize={binarize_name!r} makes them binary: set {section}.binarize='none', "
+                      f"or use {section}.likelihood='bernoulli' for binarized data.")

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.error("--num must be >= 1")
 
   def show(w):
-    print(f"Wrote {w.num} samples from step {w.step} ({w.weights} weights{w.of_member}): " + ", ".join(w.paths))
+    print(f"Wrote {w.num} samples from step {w.step} ({w.weights}{w.of_member}): " + ", ".join(w.paths))
 
   return cli.run(lambda: write_samples(args.workdir, args.num, args.out, args.npz, args.seed,
                                        args.step, args.best, args.label, member=args.member), show)

@@ -20,7 +20,7 @@ class Written:
   paths: list[str]
   num: int
   step: int
-  weights: str  # which weights sampled, e.g. "EMA generator"
+  weights: str  # which weights sampled, e.g. "EMA generator weights"
   of_member: str = ""  # ", member i of K" for a many-seed run
 
 
@@ -47,5 +47,7 @@ def write_samples(workdir: str, num: int = 64, out: str | None = None, npz: str 
     extra = ({} if labels is None else {"label": labels}) | ({"member": run.member} if of_member else {})
     np.savez(npz, x=samples, step=run.step, **extra)
     written.append(npz)
-  source = run.sampler_source().get("generator", "live")
-  return Written(written, num, run.step, f"{'EMA' if source == 'ema' else 'live'} generator", of_member)
+  facts = run.sampler_source()
+  weights = (f"{'EMA' if facts['generator'] == 'ema' else 'live'} generator weights" if "generator" in facts
+             else "; ".join(str(v) for k, v in facts.items() if k not in ("member", "member_seed")))
+  return Written(written, num, run.step, weights, of_member)

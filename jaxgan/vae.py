@@ -27,7 +27,6 @@ import math
 from typing import Any, Iterator
 
 import chex
-import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -37,12 +36,14 @@ import optax
 from jax import lax
 
 from jaxgan import likelihoods
+from jaxgan.explicit import ExplicitState, cached, estimator
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.method import Method
 from jaxgan.models.vae import VAE_ARCHS
 from jaxgan.parallel import AXIS, Metrics, StepFn
 from jaxgan.spec import DataSpec
+from jaxgan.state import LR_SCHEDULES
 from jaxgan.step import global_rows
 
 PyTree = Any
@@ -50,14 +51,7 @@ BINARIZE_STREAM = 0xB1  # folded into a step's key for the binarization of its b
 NOISE_STREAM = 0x2E     # ... for the reparameterisation noise
 
 
-@flax.struct.dataclass
-class VAEState:
-  """Attributes: ``step`` (int32, updates done), ``rng`` (the run's root key), ``params``
-  (``{'encoder': ..., 'decoder': ...}``) and ``opt_state`` (Adam's)."""
-  step: jax.Array
-  rng: jax.Array
-  params: PyTree
-  opt_state: PyTree
+VAEState = ExplicitState  # params: {'encoder': ..., 'decoder': ...}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,30 +70,16 @@ class VAE:
   binarize_name: str
 
 
-def check_likelihood(likelihood_name: str, binarize_name: str) -> None:
-  """A binary likelihood needs binarized targets; an 8-bit one needs the grey levels."""
-  likelihood = likelihoods.PIXEL_LIKELIHOODS.get(likelihood_name)
-  binarization = likelihoods.BINARIZATIONS.get(binarize_name)
-  if likelihood.binary and not binarization.binary:
-    raise ConfigError(f"vae.likelihood={likelihood_name!r} models binary pixels, and vae.binarize="
-                      f"{binarize_name!r} keeps grey levels: set vae.binarize='dynamic' (Bernoulli draws of "
-                      "each pixel, as Burda et al. 2016) or 'threshold', or model the grey levels with "
-                      "vae.likelihood='logistic'.")
-  if not likelihood.binary and binarization.binary:
-    raise ConfigError(f"vae.likelihood={likelihood_name!r} models the 256 levels of 8-bit pixels, and "
-                      f"vae.binarize={binarize_name!r} makes them binary: set vae.binarize='none', or use "
-                      "vae.likelihood='bernoulli' for binarized data.")
-
-
 def build_vae(config: ml_collections.ConfigDict, spec: DataSpec) -> VAE:
-  """Encoder, decoder and Adam (``vae.lr``, ``vae.beta1``, ``vae.beta2``, ``vae.eps``)
-  from ``config.vae``; refuses data, likelihoods and options it cannot run."""
+  """Encoder, decoder and Adam (``vae.lr`` on the schedule ``vae.lr_schedule`` over
+  ``train.steps``, ``vae.beta1``, ``vae.beta2``, ``vae.eps``) from ``config.vae``; refuses
+  data, likelihoods and options it cannot run."""
   c = config.vae
   if spec.kind != "image":
     raise ConfigError(f"method 'vae' models images; {spec.name!r} holds {spec.kind}.")
   arch = VAE_ARCHS.get(c.arch)
   arch.check_shape(spec.shape)
-  check_likelihood(c.likelihood, c.binarize)
+  likelihoods.check_pair(c.likelihood, c.binarize, "vae")
   for key in ("lr", "eps"):
     if not (c[key] > 0 and math.isfinite(c[key])):
       raise ConfigError(f"vae.{key} must be a finite number > 0, got {c[key]}")
@@ -115,8 +95,9 @@ def build_vae(config: ml_collections.ConfigDict, spec: DataSpec) -> VAE:
   likelihood = likelihoods.PIXEL_LIKELIHOODS.get(c.likelihood)
   encoder, decoder = arch.make(c, config.model.latent_dim, spec.shape,
                                spec.shape[-1] * likelihood.params_per_channel)
+  schedule = LR_SCHEDULES.get(c.lr_schedule)(c.lr, config.train.steps)
   return VAE(encoder=encoder, decoder=decoder,
-             tx=optax.adam(c.lr, b1=c.beta1, b2=c.beta2, eps=c.eps),
+             tx=optax.adam(schedule, b1=c.beta1, b2=c.beta2, eps=c.eps),
              likelihood=likelihood, binarization=likelihoods.BINARIZATIONS.get(c.binarize), spec=spec,
              latent_dim=int(config.model.latent_dim), beta=float(c.beta), iwae_k=int(c.iwae_k),
              likelihood_name=c.likelihood, binarize_name=c.binarize)
@@ -203,13 +184,6 @@ def make_train_step(vae: VAE, per_device_batch: int) -> StepFn:
 
 # --- likelihood estimates of held-out images ------------------------------------------
 
-def eval_targets(vae: VAE, x: np.ndarray, seed: int = 0) -> jax.Array:
-  """Held-out images ``[N, ...]`` in [-1, 1] as the model's targets: binarized once, image
-  ``i`` with key ``fold_in(PRNGKey(seed), i)`` (a fixed binarization of the split)."""
-  rows = jnp.arange(len(x))
-  return likelihoods.binarize_rows(vae.binarization, jax.random.PRNGKey(seed), jnp.asarray(x), rows)
-
-
 def iwae_log_likelihood(vae: VAE, params: PyTree, target: jax.Array, rows: jax.Array,
                         k: int, chunk: int) -> jax.Array:
   """``[N]`` importance-weighted bounds ``log (1/k) sum_i p(x, z_i) / q(z_i | x)`` (Burda et
@@ -249,42 +223,23 @@ def elbo_log_likelihood(vae: VAE, params: PyTree, target: jax.Array, rows: jax.A
   return terms["log_px"] - terms["kl"]
 
 
-def _estimate(fn, what: dict):
-  """An estimator over held-out images ``x [N, ...]`` in [-1, 1]: ``(vae, state, x, seed, say)
-  -> (log-likelihoods [N] in nats, protocol facts)``, batch by batch."""
-  def estimate(vae: VAE, state: VAEState, x: np.ndarray, seed: int, say=print):
-    target = eval_targets(vae, x, seed)
-    batch, out = what["batch"](vae), []
-    for start in range(0, len(x), batch):
-      stop = min(start + batch, len(x))
-      out.append(np.asarray(fn(vae, state.params, target[start:stop], jnp.arange(start, stop))))
-      if (start // batch) % 20 == 0:
-        say(f"  {what['name']}: {stop}/{len(x)} images")
-    facts = {"estimator": what["name"], **what["facts"](vae),
-             "likelihood": vae.likelihood_name, "binarize": vae.binarize_name,
-             "binarization_seed": seed if vae.binarize_name == "dynamic" else None}
-    return np.concatenate(out).astype(np.float64), facts
-  return estimate
-
-
 IWAE_CHUNK = 500  # importance samples per decoder call and image (memory: batch x chunk outputs)
 
 def _jitted_iwae(vae: VAE):
-  return _cached("iwae", vae, lambda: jax.jit(functools.partial(
+  return cached("iwae", vae, lambda: jax.jit(functools.partial(
       iwae_log_likelihood, vae, k=vae.iwae_k, chunk=min(IWAE_CHUNK, vae.iwae_k))))
 
 
 def _jitted_elbo(vae: VAE):
-  return _cached("elbo", vae, lambda: jax.jit(functools.partial(elbo_log_likelihood, vae)))
+  return cached("elbo", vae, lambda: jax.jit(functools.partial(elbo_log_likelihood, vae)))
 
 
 ESTIMATORS = {
-    "iwae": _estimate(lambda vae, params, target, rows: _jitted_iwae(vae)(params, target, rows),
-        {"name": "iwae", "batch": lambda vae: 8 if vae.iwae_k > 100 else 100,
-         "facts": lambda vae: {"k": vae.iwae_k, "paper": "Burda et al. 2016, eq. 8"}}),
-    "elbo": _estimate(lambda vae, params, target, rows: _jitted_elbo(vae)(params, target, rows),
-                      {"name": "elbo", "batch": lambda vae: 500,
-                       "facts": lambda vae: {"k": 1, "kl": "closed form"}}),
+    "iwae": estimator("iwae", lambda vae, params, target, rows: _jitted_iwae(vae)(params, target, rows),
+                      batch=lambda vae: 8 if vae.iwae_k > 100 else 100,
+                      facts=lambda vae: {"k": vae.iwae_k, "paper": "Burda et al. 2016, eq. 8"}),
+    "elbo": estimator("elbo", lambda vae, params, target, rows: _jitted_elbo(vae)(params, target, rows),
+                      batch=lambda vae: 500, facts=lambda vae: {"k": 1, "kl": "closed form"}),
 }
 """Likelihood estimators the metrics may ask of a VAE (``nll_iwae``, ``nll_elbo``)."""
 
@@ -319,23 +274,12 @@ def generate(vae: VAE, state: VAEState, z, labels=None) -> jax.Array:
   return _jitted_decode(vae)(state.params, jnp.asarray(z, jnp.float32))
 
 
-_CACHE: dict[tuple[str, int], tuple[VAE, Any]] = {}
-
-
-def _cached(name: str, vae: VAE, make):
-  entry = _CACHE.get((name, id(vae)))
-  if entry is None or entry[0] is not vae:
-    entry = (vae, make())
-    _CACHE[(name, id(vae))] = entry
-  return entry[1]
-
-
 def _jitted_init(vae: VAE):
-  return _cached("init", vae, lambda: jax.jit(functools.partial(_init_state, vae)))
+  return cached("init", vae, lambda: jax.jit(functools.partial(_init_state, vae)))
 
 
 def _jitted_decode(vae: VAE):
-  return _cached("decode", vae, lambda: jax.jit(functools.partial(decode_mean, vae)))
+  return cached("decode", vae, lambda: jax.jit(functools.partial(decode_mean, vae)))
 
 
 def _describe(config: ml_collections.ConfigDict, spec: DataSpec) -> str:

@@ -88,7 +88,7 @@ def test_network_entries_declare_batch_norm():
   assert models.GENERATORS.get("dcgan").conditional_norm and not models.GENERATORS.get("mlp").conditional_norm
 
 
-LIKELIHOODS = {"nll_iwae", "nll_elbo", "parzen"}  # stored images: held-out likelihoods apply
+LIKELIHOODS = {"nll_iwae", "nll_elbo", "nll_exact", "parzen"}  # stored images: held-out likelihoods apply
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -331,6 +331,7 @@ def _parzen(ctx: EvalContext, num: int) -> dict:
 
 EVALUATORS.register("nll_iwae")(_likelihood_metric("iwae"))
 EVALUATORS.register("nll_elbo")(_likelihood_metric("elbo"))
+EVALUATORS.register("nll_exact")(_likelihood_metric("exact"))
 EVALUATORS.register("parzen")(Evaluator(
     applies=_stored_images, compute=_parzen, default_samples=10_000, headline=("ll", "ll_se", "sigma"),
     counted=True, in_auto=False))
