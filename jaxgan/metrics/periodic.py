@@ -52,7 +52,8 @@ class PeriodicEvaluator:
     layout = Workdir(workdir)
     self.metrics_dir, self.best_dir, self.best_record = layout.eval_metrics, layout.best, layout.best_record
     self.shared: dict = {}  # extractors and reference features, loaded once per run
-    self.context(None).check_extractors(self.names)  # fail before training, not at the first eval
+    self.context(None).check_estimators(self.names)  # fail before training, not at the first eval
+    self.context(None).check_extractors(self.names)
 
   def context(self, state) -> evaluate_lib.EvalContext:
     """Metrics of ``state``'s samples (None: only to load the extractors)."""
@@ -61,7 +62,9 @@ class PeriodicEvaluator:
     return evaluate_lib.EvalContext(
         self.model.spec, self.data_config, lambda num: method.sample(model, state, num, EVAL_SEED, None),
         source, evaluate_lib.default_reference_split(self.data_config), {}, self.say, shared=self.shared,
-        labels=lambda num: method.sample_labels(model, num, None))
+        labels=lambda num: method.sample_labels(model, num, None),
+        estimate=lambda name, x, seed, say: method.estimators[name](model, state, x, seed, say),
+        estimators=tuple(method.estimators), method=self.model.config.method)
 
   def due(self, step: int, last: bool) -> bool:
     return bool(self.every) and (step % self.every == 0 or last)
