@@ -55,6 +55,15 @@ def toy_config(**train):
   return c
 
 
+def short_run(c, steps=4, batch_size=16):
+  """``c`` as a quiet test run: ``steps`` of ``batch_size``, checkpoints every 2 steps,
+  metrics every step, no pictures, progress bar, TensorBoard or report."""
+  c.train.steps, c.train.batch_size = steps, batch_size
+  c.checkpoint.every, c.log.every, c.log.sample_every = 2, 1, 0
+  c.log.progress = c.log.tensorboard = c.log.report = False
+  return c
+
+
 def tiny_dcgan_config(resolution=8, channels=1, **train):
   """A narrow DCGAN on synthetic images (BatchNorm in G and D, transposed convs)."""
   c = default_config()

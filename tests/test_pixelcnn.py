@@ -16,6 +16,8 @@ from jaxgan.metrics import evaluators
 from jaxgan.models.pixelcnn import GatedPixelCNN
 from jaxgan.trainer import train_and_evaluate
 
+from conftest import short_run
+
 
 def pixelcnn_config(**options):
   c = default_config()
@@ -25,14 +27,7 @@ def pixelcnn_config(**options):
   c.pixelcnn.layers = 2
   c.pixelcnn.first_kernel = 5
   c.pixelcnn.head = 16
-  c.train.steps = 4
-  c.train.batch_size = 16
-  c.checkpoint.every = 2
-  c.log.every = 1
-  c.log.sample_every = 0
-  c.log.progress = False
-  c.log.tensorboard = False
-  c.log.report = False
+  short_run(c)
   for k, v in options.items():
     c.pixelcnn[k] = v
   return c

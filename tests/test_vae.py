@@ -15,6 +15,8 @@ from jaxgan.data import spec as data_spec
 from jaxgan.errors import ConfigError
 from jaxgan.trainer import train_and_evaluate
 
+from conftest import short_run
+
 
 def vae_config(**vae):
   c = default_config()
@@ -22,14 +24,7 @@ def vae_config(**vae):
   c.model.latent_dim = 4
   c.vae.hidden = 16
   c.vae.iwae_k = 50
-  c.train.steps = 4
-  c.train.batch_size = 16
-  c.checkpoint.every = 2
-  c.log.every = 1
-  c.log.sample_every = 0
-  c.log.progress = False
-  c.log.tensorboard = False
-  c.log.report = False
+  short_run(c)
   for k, v in vae.items():
     c.vae[k] = v
   return c

@@ -151,6 +151,7 @@ class Evaluator:
   estimator: str | None = None  # likelihood metrics: the model's estimate they need (Method.estimators)
   counted: bool = False         # the record name carries the sample count and split anyway
   in_auto: bool = True          # picked by 'auto' (False: costly metrics run only when named)
+  uses_samples: bool = True     # judges generated samples (likelihood metrics judge the model itself)
 
   def record_name(self, name: str, num: int, reference_split: str) -> str:
     if self.extractor is None and not self.counted:
@@ -299,7 +300,7 @@ def _held_out_nll(ctx: EvalContext, num: int, estimator: str) -> dict:
 def _likelihood_metric(estimator: str) -> Evaluator:
   return Evaluator(applies=_stored_images, compute=lambda ctx, num: _held_out_nll(ctx, num, estimator),
                    default_samples=10_000, headline=("nll", "nll_se", "bits_per_dim"),
-                   estimator=estimator, counted=True)
+                   estimator=estimator, counted=True, uses_samples=False)
 
 
 def _parzen(ctx: EvalContext, num: int) -> dict:
@@ -529,7 +530,9 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
     evaluator = EVALUATORS.get(name)
     n = num_samples or evaluator.default_samples
     result = evaluator.compute(ctx, n)
-    result["protocol"].update({**ctx.source, "data": spec.name})
+    source = ctx.source if evaluator.uses_samples else {k: v for k, v in ctx.source.items()
+                                                         if k in ("member", "member_seed")}
+    result["protocol"].update({**source, "data": spec.name})
     record_name = evaluator.record_name(name, n, ctx.reference_split)
     record = {"metric": record_name, "step": step, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
               **result}
