@@ -29,6 +29,20 @@ def test_dcgan_shapes(resolution, channels):
   assert "batch_stats" in g_vars and "batch_stats" in d_vars
 
 
+def test_mlp_networks_take_images():
+  """The fully connected G and D of Goodfellow et al. 2014 on 28x28 images (maxout D)."""
+  c = config_lib.for_dataset("synthetic_images", {"data.resolution": "28", "model.generator": "mlp",
+                                                  "model.discriminator": "mlp", "model.mlp.maxout": "3"})
+  spec = data.spec(c.data)
+  G, D = models.build_generator(c.model, spec), models.build_discriminator(c.model, spec)
+  z = jnp.ones((3, c.model.latent_dim))
+  g_vars = G.init(jax.random.PRNGKey(0), z, None, train=False)
+  out = G.apply(g_vars, z, None, train=False)
+  assert out.shape == (3, 28, 28, 1) and float(jnp.abs(out).max()) <= 1.0
+  d_vars = D.init(jax.random.PRNGKey(1), out, None, train=False)
+  assert D.apply(d_vars, out, None, train=False).shape == (3,)
+
+
 def test_classic_dcgan32_layout():
   G = DCGANGenerator(resolution=32, channels=3, width=128)
   variables = G.init(jax.random.PRNGKey(0), jnp.zeros((1, 100)), None, train=False)

@@ -46,6 +46,7 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   config.train.steps, config.train.num_devices, config.train.steps_per_dispatch = 2, 8, 1
   config.train.batch_size = 16 * config.model.pack
   config.checkpoint.every, config.log.sample_every = 2, 0
+  config.eval.num_samples = min(config.eval.num_samples, 16)  # the 64 synthetic images hold that many
   config.log.progress, config.log.tensorboard = False, False
   result = train_and_evaluate(config, str(tmp_path / "run"))
   assert result.step == 2

@@ -288,7 +288,7 @@ def _held_out_nll(ctx: EvalContext, num: int, estimator: str) -> dict:
   x = ctx.split(ctx.reference_split)
   if num > len(x):
     raise JaxganError(f"{ctx.data_config.name} {ctx.reference_split} holds {len(x)} images; "
-                      f"--num_samples {num} asks for more.")
+                      f"{num} were asked for (--num_samples, or eval.num_samples during training).")
   ll, facts = ctx.estimate(estimator, x[:num], 0, ctx.say)
   dims = int(np.prod(ctx.spec.shape))
   nll = float(-ll.mean())

@@ -140,7 +140,8 @@ def _resnet_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
 
 def _mlp_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
   _no_attention(cfg, "mlp")
-  return dict(out_dim=spec.shape[0], width=cfg.g_width, **_conditioning(cfg, spec, "g"))
+  image = dict(image_shape=tuple(spec.shape)) if spec.kind == "image" else {}
+  return dict(out_dim=spec.shape[0], width=cfg.g_width, **image, **_conditioning(cfg, spec, "g"))
 
 
 def _mlp_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
@@ -155,11 +156,11 @@ DISCRIMINATORS.register("dcgan")(Network(
     batch_norm=lambda section: section.use_batchnorm))
 GENERATORS.register("resnet")(Network(resnet.ResNetGenerator, ("image",), _resnet_g, conditional_norm=True))
 DISCRIMINATORS.register("resnet")(Network(resnet.ResNetDiscriminator, ("image",), _resnet_d))
-GENERATORS.register("mlp")(Network(MLPGenerator, ("points",), _mlp_g, section="mlp",
+GENERATORS.register("mlp")(Network(MLPGenerator, ("points", "image"), _mlp_g, section="mlp",
                                    options=("depth", "batchnorm", "init_std"),
                                    batch_norm=lambda section: section.batchnorm,
                                    check_options=check_mlp_options))
-DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points",), _mlp_d, section="mlp",
+DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points", "image"), _mlp_d, section="mlp",
                                        options=("depth", "d_depth", "maxout", "init_std"),
                                        check_options=check_mlp_options))
 

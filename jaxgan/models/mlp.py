@@ -1,4 +1,5 @@
-"""Fully connected generator and discriminator for 2D toy data (ring8, grid25).
+"""Fully connected generator and discriminator for 2D toy data (ring8, grid25) and for
+small images (flattened; the MNIST networks of Goodfellow et al. 2014).
 
 Options for the 2D-grid setup of Srivastava et al. 2017 (VEEGAN) and Lin et al. 2018
 (PacGAN): BatchNorm before each ReLU of G (``batchnorm``) and maxout units in D
@@ -11,6 +12,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxgan.errors import ConfigError
 from jaxgan.models import conditioning
@@ -53,6 +55,7 @@ class MLPGenerator(nn.Module):
   batchnorm: bool = False
   axis_name: str | None = "batch"
   init_std: float = 0.0
+  image_shape: tuple[int, ...] = ()  # images: a tanh output reshaped to [B, H, W, C]
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = True) -> jax.Array:
@@ -61,6 +64,9 @@ class MLPGenerator(nn.Module):
     for _ in range(self.depth):
       x = dense(self.width, self.init_std, use_bias=not self.batchnorm)(x)
       x = nn.relu(batch_norm(train, self.axis_name)(x) if self.batchnorm else x)
+    if self.image_shape:  # the fully connected image generator of Goodfellow et al. 2014
+      size = int(np.prod(self.image_shape))
+      return jnp.tanh(dense(size, self.init_std)(x)).reshape((x.shape[0],) + tuple(self.image_shape))
     return dense(self.out_dim, self.init_std)(x)
 
 
@@ -81,6 +87,7 @@ class MLPDiscriminator(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None, train: bool = True):
     sn = lambda layer: spectral(layer, self.spectral_norm, train)
+    x = x.reshape((x.shape[0], -1))  # images (and packs of them) as flat vectors
     x = conditioning.condition_input(x, labels, conditioning.D_CONDITIONING.get(self.conditioning),
                                      self.num_classes)
     for _ in range(self.d_depth or self.depth):
