@@ -37,7 +37,7 @@ from jaxgan.method import Method
 from jaxgan.models.pixelcnn import GatedPixelCNN
 from jaxgan.parallel import AXIS, Metrics, StepFn
 from jaxgan.spec import DataSpec
-from jaxgan.state import LR_SCHEDULES
+from jaxgan.state import LR_SCHEDULES, class_labels
 from jaxgan.step import global_rows
 
 PyTree = Any
@@ -157,17 +157,9 @@ ESTIMATORS = {"exact": estimator("exact", _exact, batch=lambda model: 250,
 
 
 def sample_labels(model: PixelCNN, num: int, label: int | None = None) -> np.ndarray | None:
-  """All ``label`` when given, else ``0, 1, ..., K-1, 0, ...``; ``None`` when unconditional."""
-  if not model.num_classes:
-    if label is not None:
-      raise ConfigError("this PixelCNN is not class-conditional (pixelcnn.conditional=False); "
-                        "sample it without a label.")
-    return None
-  if label is not None:
-    if not 0 <= label < model.num_classes:
-      raise ConfigError(f"label {label} is out of range: classes 0..{model.num_classes - 1}.")
-    return np.full((num,), label, np.int32)
-  return (np.arange(num) % model.num_classes).astype(np.int32)
+  """:func:`jaxgan.state.class_labels` of a class-conditional PixelCNN (``None`` when unconditional)."""
+  return class_labels(model.num_classes, num, label, model.spec.name,
+                      "this PixelCNN is not class-conditional (pixelcnn.conditional=False)")
 
 
 def draw(model: PixelCNN, params: PyTree, seed_key: jax.Array, rows: jax.Array,

@@ -194,19 +194,26 @@ def generate(gan: GAN, params: PyTree, g_vars: PyTree, z: jax.Array,
   return gan.generator.apply({"params": params, **g_vars}, z, labels, train=False)
 
 
-def sample_labels(gan: GAN, num: int, label: int | None = None) -> np.ndarray | None:
-  """Labels for ``num`` samples of a class-conditional GAN: all ``label`` when given, else
-  ``0, 1, ..., K-1, 0, 1, ...`` (every class equally often); ``None`` when unconditional."""
-  if gan.num_classes == 0:
+def class_labels(num_classes: int, num: int, label: int | None, data_name: str,
+                 unconditional_hint: str) -> np.ndarray | None:
+  """Labels for ``num`` samples of a model over ``num_classes`` classes (0: unconditional):
+  all ``label`` when given, else ``0, 1, ..., K-1, 0, 1, ...`` (every class equally often);
+  ``None`` when unconditional, where a ``label`` is refused with ``unconditional_hint``."""
+  if num_classes == 0:
     if label is not None:
-      raise ConfigError("this GAN is not class-conditional (model.g_conditioning='none'); "
-                        "sample it without a label.")
+      raise ConfigError(f"{unconditional_hint}; sample it without a label.")
     return None
   if label is not None:
-    if not 0 <= label < gan.num_classes:
-      raise ConfigError(f"label {label} is out of range: {gan.spec.name} has classes 0..{gan.num_classes - 1}.")
+    if not 0 <= label < num_classes:
+      raise ConfigError(f"label {label} is out of range: {data_name} has classes 0..{num_classes - 1}.")
     return np.full((num,), label, np.int32)
-  return (np.arange(num) % gan.num_classes).astype(np.int32)
+  return (np.arange(num) % num_classes).astype(np.int32)
+
+
+def sample_labels(gan: GAN, num: int, label: int | None = None) -> np.ndarray | None:
+  """:func:`class_labels` of a class-conditional GAN (``None`` when unconditional)."""
+  return class_labels(gan.num_classes, num, label, gan.spec.name,
+                      "this GAN is not class-conditional (model.g_conditioning='none')")
 
 
 def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500,

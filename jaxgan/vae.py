@@ -43,7 +43,7 @@ from jaxgan.method import Method
 from jaxgan.models.vae import VAE_ARCHS
 from jaxgan.parallel import AXIS, Metrics, StepFn
 from jaxgan.spec import DataSpec
-from jaxgan.state import LR_SCHEDULES
+from jaxgan.state import LR_SCHEDULES, class_labels
 from jaxgan.step import global_rows
 
 PyTree = Any
@@ -247,9 +247,7 @@ ESTIMATORS = {
 # --- sampling -------------------------------------------------------------------------
 
 def sample_labels(vae: VAE, num: int, label: int | None = None) -> None:
-  if label is not None:
-    raise ConfigError("this VAE is not class-conditional; sample it without a label.")
-  return None
+  return class_labels(0, num, label, vae.spec.name, "this VAE is not class-conditional")
 
 
 def decode_mean(vae: VAE, params: PyTree, z: jax.Array) -> jax.Array:
