@@ -86,6 +86,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.loss.regularizer = "none"       # D penalty, see jaxgan.regularizers.REGULARIZERS
   c.loss.reg_weight = -1.0          # its weight; < 0: the regularizer's paper default (10)
   c.loss.weight_clip = 0.0          # > 0: clip D's parameters to [-c, c] after each update (WGAN)
+  c.loss.reg_weight_final = -1.0  # >= 0: the weight anneals from reg_weight to this (cosine over train.anneal_steps)
   c.loss.reg_every = 1              # lazy regularization: the penalty (x k) on every k-th D update
   c.loss.aux_weight = 1.0           # AC-GAN: weight of the auxiliary classification loss
 
@@ -132,6 +133,11 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.d_beta1 = 0.5
   c.train.d_beta2 = 0.999
   c.train.lr_schedule = "constant"  # see jaxgan.state.LR_SCHEDULES
+  c.train.g_lr_final = 0.0      # lr_schedule="cosine": the learning rates it ends at
+  c.train.d_lr_final = 0.0
+  c.train.g_beta2_final = -1.0  # >= 0: Adam's beta2 anneals from g_beta2 to this (cosine; R3GAN)
+  c.train.d_beta2_final = -1.0
+  c.train.anneal_steps = 0      # G updates over which the cosine schedules run; 0: train.steps
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
   c.train.unrolled_steps = 0    # unrolled GAN: G's loss against D after k look-ahead updates
   c.train.augment = ""          # DiffAugment policy on D's inputs, e.g. "color,translation,cutout"
@@ -277,6 +283,34 @@ def load(path: str, overrides: dict[str, str] | None = None) -> ml_collections.C
   return config
 
 
+def _check_annealing(config: ml_collections.ConfigDict) -> None:
+  """The cosine schedules' final values: in range, and set only where something anneals."""
+  t = config.train
+  if t.anneal_steps < 0:
+    raise ConfigError(f"train.anneal_steps must be >= 0 (0: train.steps), got {t.anneal_steps}")
+  for side in ("g", "d"):
+    final = t[f"{side}_lr_final"]
+    if final < 0:
+      raise ConfigError(f"train.{side}_lr_final must be >= 0, got {final}")
+    if final != 0 and t.lr_schedule != "cosine":
+      raise ConfigError(f"train.{side}_lr_final={final} is the end of the cosine schedule, but "
+                        f"train.lr_schedule={t.lr_schedule!r}; set train.lr_schedule='cosine' or leave it at 0.")
+    b2 = t[f"{side}_beta2_final"]
+    if b2 >= 1 or (b2 < 0 and b2 != -1):
+      raise ConfigError(f"train.{side}_beta2_final must be in [0, 1) (or -1: constant beta2), got {b2}")
+  w = config.loss.reg_weight_final
+  if w < 0 and w != -1:
+    raise ConfigError(f"loss.reg_weight_final must be >= 0 (or -1: constant weight), got {w}")
+  if w >= 0 and config.loss.reg_weight < 0:
+    raise ConfigError(f"loss.reg_weight_final={w} anneals from loss.reg_weight, which is unset "
+                      "(< 0: the regularizer's default); set loss.reg_weight to the start value.")
+  annealed = (t.lr_schedule == "cosine" or w >= 0 or t.g_beta2_final >= 0 or t.d_beta2_final >= 0)
+  if t.anneal_steps and not annealed:
+    raise ConfigError(f"train.anneal_steps={t.anneal_steps} sets the length of the cosine schedules, "
+                      "and none is on (train.lr_schedule='cosine', loss.reg_weight_final, "
+                      "train.g_beta2_final / d_beta2_final); leave it at 0.")
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
   """Value checks that need no devices or data (device-count checks live in the trainer)."""
   t = config.train
@@ -321,6 +355,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"train.grad_accum must be >= 1 (1: no accumulation), got {t.grad_accum}")
   if config.loss.weight_clip < 0:
     raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
+  _check_annealing(config)
   if not 0.0 <= t.ema_decay < 1.0:
     raise ConfigError(f"train.ema_decay must be in [0, 1), got {t.ema_decay}")
   for key in ("every", "keep"):

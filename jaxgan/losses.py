@@ -122,6 +122,23 @@ def relativistic_average_g_loss(fake_logits: jax.Array, real_logits: jax.Array |
   return relativistic_average_d_loss(fake_logits, real_logits)
 
 
+def relativistic_pairing_d_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
+  """Relativistic pairing discriminator loss (RpGAN: Jolicoeur-Martineau 2018, arXiv:1807.00734,
+  eq. 8 with f = softplus(-t); the loss of R3GAN, Huang et al. 2024, arXiv:2501.05441, eq. 2):
+
+  ``L_D = E_i[softplus(-(l_real_i - l_fake_i))]`` -- each real example is paired with one
+  fake (example ``i`` of both batches) and should look more real than its partner.
+  """
+  _check_logits(real_logits, fake_logits)
+  chex.assert_equal_shape([real_logits, fake_logits])
+  return jnp.mean(jax.nn.softplus(-(real_logits - fake_logits)))
+
+
+def relativistic_pairing_g_loss(fake_logits: jax.Array, real_logits: jax.Array | None) -> jax.Array:
+  """RpGAN generator loss: ``L_G = E_i[softplus(-(l_fake_i - l_real_i))]``."""
+  return relativistic_pairing_d_loss(fake_logits, real_logits)
+
+
 LOSSES.register("minimax")(GANLoss(
     minimax_d_loss, minimax_g_loss, "minimax game, saturating G loss (Goodfellow et al. 2014)"))
 LOSSES.register("non_saturating")(GANLoss(
@@ -135,3 +152,6 @@ LOSSES.register("least_squares")(GANLoss(
 LOSSES.register("relativistic_average")(GANLoss(
     relativistic_average_d_loss, relativistic_average_g_loss,
     "relativistic average standard GAN (Jolicoeur-Martineau 2018)", g_uses_real=True))
+LOSSES.register("relativistic_pairing")(GANLoss(
+    relativistic_pairing_d_loss, relativistic_pairing_g_loss,
+    "relativistic pairing GAN, RpGAN (Jolicoeur-Martineau 2018; R3GAN, Huang et al. 2024)", g_uses_real=True))

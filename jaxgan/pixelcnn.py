@@ -82,7 +82,7 @@ def build_pixelcnn(config: ml_collections.ConfigDict, spec: DataSpec) -> PixelCN
   network = GatedPixelCNN(out_channels=spec.shape[-1] * likelihood.params_per_channel, channels=c.channels,
                           layers=c.layers, first_kernel=c.first_kernel, kernel=c.kernel, head=c.head,
                           num_classes=num_classes)
-  schedule = LR_SCHEDULES.get(c.lr_schedule)(c.lr, config.train.steps)
+  schedule = LR_SCHEDULES.get(c.lr_schedule)(c.lr, config.train.steps, 0.0)
   return PixelCNN(network=network, tx=optax.adam(schedule, b1=c.beta1, b2=c.beta2), likelihood=likelihood,
                   binarization=likelihoods.BINARIZATIONS.get(c.binarize), spec=spec, num_classes=num_classes,
                   likelihood_name=c.likelihood, binarize_name=c.binarize)

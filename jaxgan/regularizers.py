@@ -74,9 +74,18 @@ def r2_penalty(d: DFn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.
   return 0.5 * jnp.mean(_per_example_sq_norm(input_gradients(d, jax.lax.stop_gradient(fake))))
 
 
+def r1_r2_penalty(d: DFn, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+  """R1 + R2, both zero-centred penalties at once (R3GAN: Huang et al. 2024, arXiv:2501.05441,
+  eq. 4, ``gamma/2 (R1 + R2)`` with the weight gamma): ``1/2 (E_real[||grad D||^2] +
+  E_fake[||grad D||^2])``. R1 alone keeps D from pushing up real data off the data manifold;
+  R2 adds the same on the fakes, which the paper's analysis needs for local convergence of RpGAN."""
+  return r1_penalty(d, real, fake, key) + r2_penalty(d, real, fake, key)
+
+
 REGULARIZERS.register("none")(Regularizer(
     lambda d, real, fake, key: jnp.zeros((), real.dtype), "no penalty", 0.0, uses_input_gradients=False))
 REGULARIZERS.register("gradient_penalty")(Regularizer(gradient_penalty, "WGAN-GP, lambda 10", 10.0))
 REGULARIZERS.register("dragan")(Regularizer(dragan_penalty, "DRAGAN, lambda 10", 10.0))
 REGULARIZERS.register("r1")(Regularizer(r1_penalty, "R1, gamma 10", 10.0))
 REGULARIZERS.register("r2")(Regularizer(r2_penalty, "R2, gamma 10", 10.0))
+REGULARIZERS.register("r1_r2")(Regularizer(r1_r2_penalty, "R1 + R2 (R3GAN), gamma 10", 10.0))

@@ -25,7 +25,7 @@ from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan import methods
 from jaxgan.reporting import read_jsonl
-from jaxgan.state import LR_SCHEDULES
+from jaxgan.state import lr_schedules
 from jaxgan.workdir import Workdir
 
 MAX_PICTURES = 12  # sample pictures shown on the timeline (evenly spaced over the run)
@@ -79,8 +79,7 @@ def _curve(rows: list[dict], keys: Iterable[str], title: str, log: bool) -> str:
 def _learning_rates(config) -> str:
   t = config.train
   steps = np.linspace(0, t.steps, 200)
-  g = LR_SCHEDULES.get(t.lr_schedule)(t.g_lr, t.steps)
-  d = LR_SCHEDULES.get(t.lr_schedule)(t.d_lr, t.steps * t.n_critic)
+  g, d = lr_schedules(t)
 
   def draw(ax):
     ax.plot(steps, [float(g(s)) for s in steps], label=f"G (train.g_lr={t.g_lr:g})")

@@ -162,6 +162,10 @@ SUITE = (
     Case("sngan_resnet32_batch64", "cifar10_sngan.py",
          {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3,
          "SNGAN ResNet-32 (`cifar10_sngan`, 5 D steps per G step, synthetic data)"),
+    Case("r3gan_fashion28_batch64", "fashion_mnist_r3gan.py",
+         {"data.name": "synthetic_images", "data.resolution": "28", "data.channels": "1",
+          "train.num_devices": "1"}, 5,
+         "R3GAN-28 (`fashion_mnist_r3gan`, lazy R1 + R2, synthetic data)"),
     Case("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200, "MLP toy GAN (`ring8_gan`)"),
 )
 

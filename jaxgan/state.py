@@ -69,6 +69,17 @@ class GAN:
   augment: tuple[str, ...] = ()  # DiffAugment policy (jaxgan.augment)
   compute_dtype: Any = jnp.float32  # dtype of G's and D's arithmetic (parameters stay float32)
   grad_accum: int = 1         # microbatches per update (gradient accumulation)
+  reg_weight_final: float = -1.0  # >= 0: the penalty weight anneals to it (cosine_anneal)
+  anneal_d_updates: int = 1   # D updates over which it anneals
+
+
+def penalty_weight(gan: GAN, update_index: jax.Array | None) -> jax.Array | float:
+  """The penalty weight at D update ``update_index``: ``gan.reg_weight``, or with
+  ``reg_weight_final >= 0`` the cosine from it to the final weight (R3GAN's gamma schedule).
+  ``None`` (an unrolled look-ahead update) reads the start weight."""
+  if gan.reg_weight_final < 0 or update_index is None:
+    return gan.reg_weight
+  return cosine_anneal(gan.reg_weight, gan.reg_weight_final, gan.anneal_d_updates)(update_index)
 
 
 # Arithmetic of G and D in training (``config.dtype``); parameters, optimizer states and
@@ -77,11 +88,74 @@ COMPUTE_DTYPES: Registry[Any] = Registry("compute dtype")
 COMPUTE_DTYPES.register("float32")(jnp.float32)
 COMPUTE_DTYPES.register("bfloat16")(jnp.bfloat16)
 
-LR_SCHEDULES: Registry[Callable[[float, int], optax.Schedule]] = Registry("learning-rate schedule")
-LR_SCHEDULES.register("constant")(lambda lr, updates: optax.constant_schedule(lr))
+def cosine_anneal(start: float, final: float, updates: int) -> optax.Schedule:
+  """``t -> final + (start - final) * (1 + cos(pi * min(t, updates) / updates)) / 2``:
+  ``start`` at update 0, ``final`` from update ``updates`` on (up or down). The schedules of
+  R3GAN's reference configs (Huang et al. 2024, learning rate, gamma and Adam's beta2)."""
+  updates = max(int(updates), 1)
+
+  def schedule(count):
+    frac = jnp.minimum(jnp.asarray(count, jnp.float32), updates) / updates
+    return final + (start - final) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac))
+  return schedule
+
+
+# (lr, updates, final lr) -> schedule over the optimizer's own update count.
+LR_SCHEDULES: Registry[Callable[[float, int, float], optax.Schedule]] = Registry("learning-rate schedule")
+LR_SCHEDULES.register("constant")(lambda lr, updates, final=0.0: optax.constant_schedule(lr))
 # Linear decay to zero over the run: settles G and D at the end of training (used e.g. by
 # Gulrajani et al. 2017, WGAN-GP, and Brock et al. 2019 ablations).
-LR_SCHEDULES.register("linear_decay")(lambda lr, updates: optax.linear_schedule(lr, 0.0, updates))
+LR_SCHEDULES.register("linear_decay")(lambda lr, updates, final=0.0: optax.linear_schedule(lr, 0.0, updates))
+# Cosine from lr to the final lr (train.g_lr_final / d_lr_final) over train.anneal_steps (R3GAN).
+LR_SCHEDULES.register("cosine")(lambda lr, updates, final=0.0: cosine_anneal(lr, final, updates))
+
+
+def scale_by_adam_annealed(b1: float, b2: optax.Schedule, eps: float = 1e-8,
+                           eps_root: float = 0.0) -> optax.GradientTransformation:
+  """``optax.scale_by_adam`` with ``beta2`` on a schedule of the update count (R3GAN anneals
+  it from 0.9 to 0.99). The state is optax's own ``ScaleByAdamState``, so checkpoints of the
+  annealed and the plain Adam have one structure. Bias correction uses the current beta2,
+  ``nu / (1 - b2_t^t)``, as ``torch.optim.Adam`` does when its betas change between steps."""
+  plain = optax.scale_by_adam(b1=b1, b2=0.999, eps=eps, eps_root=eps_root)
+
+  def update(updates, state, params=None):
+    del params
+    count = optax.safe_int32_increment(state.count)
+    beta2 = b2(state.count)
+    mu = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, updates)
+    nu = jax.tree.map(lambda v, g: beta2 * v + (1 - beta2) * g * g, state.nu, updates)
+    t = count.astype(jnp.float32)
+    mu_hat = jax.tree.map(lambda m: m / (1 - b1 ** t), mu)
+    nu_hat = jax.tree.map(lambda v: v / (1 - beta2 ** t), nu)
+    out = jax.tree.map(lambda m, v: m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_hat)
+    return out, optax.ScaleByAdamState(count=count, mu=mu, nu=nu)
+
+  return optax.GradientTransformation(plain.init, update)
+
+
+def adam(lr: optax.Schedule, b1: float, b2: float, b2_final: float, anneal_updates: int,
+         eps_root: float = 0.0) -> optax.GradientTransformation:
+  """Adam; with ``b2_final >= 0`` its beta2 moves from ``b2`` to ``b2_final`` on a cosine over
+  ``anneal_updates`` updates (:func:`scale_by_adam_annealed`)."""
+  if b2_final < 0:
+    return optax.adam(lr, b1=b1, b2=b2, eps_root=eps_root)
+  return optax.chain(scale_by_adam_annealed(b1, cosine_anneal(b2, b2_final, anneal_updates), eps_root=eps_root),
+                     optax.scale_by_learning_rate(lr))
+
+
+def anneal_updates(train: ml_collections.ConfigDict) -> int:
+  """G updates over which the cosine schedules run: ``train.anneal_steps``, 0 -> ``train.steps``."""
+  return int(train.anneal_steps or train.steps)
+
+
+def lr_schedules(train: ml_collections.ConfigDict) -> tuple[optax.Schedule, optax.Schedule]:
+  """G's and D's learning rates as schedules of their own update counts: ``train.lr_schedule``
+  over ``train.steps`` G updates (``cosine``: over :func:`anneal_updates`, to ``g_lr_final``)
+  and ``n_critic`` times as many D updates."""
+  schedule = LR_SCHEDULES.get(train.lr_schedule)
+  g_updates = anneal_updates(train) if train.lr_schedule == "cosine" else train.steps
+  return (schedule(train.g_lr, g_updates, train.g_lr_final),
+          schedule(train.d_lr, g_updates * train.n_critic, train.d_lr_final))
 
 
 def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
@@ -93,7 +167,6 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
   structure whatever the schedule and a run may resume with another one.
   """
   t = config.train
-  schedule = LR_SCHEDULES.get(t.lr_schedule)
   regularizer = regularizers.REGULARIZERS.get(config.loss.regularizer)
   if regularizer.uses_input_gradients and models.discriminator_has_batch_norm(config.model):
     raise ConfigError(f"loss.regularizer={config.loss.regularizer!r} penalises per-example input "
@@ -103,15 +176,19 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
   # Unrolled GANs differentiate through D's Adam updates: eps_root keeps the square root of
   # the second moment differentiable where a gradient entry is exactly zero.
   d_eps_root = 1e-8 if t.unrolled_steps else 0.0
+  g_lr, d_lr = lr_schedules(t)
   return GAN(
       generator=models.build_generator(config.model, spec),
       discriminator=models.build_discriminator(config.model, spec),
-      g_tx=optax.adam(schedule(t.g_lr, t.steps), b1=t.g_beta1, b2=t.g_beta2),
-      d_tx=optax.adam(schedule(t.d_lr, t.steps * t.n_critic), b1=t.d_beta1, b2=t.d_beta2,
-                      eps_root=d_eps_root),
+      g_tx=adam(g_lr, t.g_beta1, t.g_beta2, t.g_beta2_final,
+                anneal_updates(t)),
+      d_tx=adam(d_lr, t.d_beta1, t.d_beta2, t.d_beta2_final,
+                anneal_updates(t) * t.n_critic, eps_root=d_eps_root),
       loss=losses.LOSSES.get(config.loss.name),
       regularizer=regularizer,
       reg_weight=float(reg_weight),
+      reg_weight_final=float(config.loss.reg_weight_final),
+      anneal_d_updates=anneal_updates(t) * t.n_critic,
       weight_clip=float(config.loss.weight_clip),
       pack=int(config.model.pack),
       spec=spec,

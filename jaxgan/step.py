@@ -49,7 +49,7 @@ from jaxgan.augment import augment_batch
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.parallel import AXIS, Metrics, StepFn
-from jaxgan.state import GAN, GANState, pack_samples
+from jaxgan.state import GAN, GANState, pack_samples, penalty_weight
 
 REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomness
 AUG_STREAM = 0xA06  # ... for DiffAugment of D's inputs
@@ -176,8 +176,11 @@ def d_objective(d_params, gan: GAN, d_vars, real, real_labels, fake, fake_labels
                                                    jax.random.fold_in(aug_key, 1), rows)
   reg_key = jax.random.fold_in(jax.random.fold_in(key, REG_STREAM), rows[0])
   reg = d_penalty(gan, d_params, d_vars, real, real_labels, fake, reg_key, update_index, rows)
-  total = gan.loss.d_loss(real_logits, fake_logits) + gan.reg_weight * reg
+  weight = penalty_weight(gan, update_index)
+  total = gan.loss.d_loss(real_logits, fake_logits) + weight * reg
   aux = {"d_penalty": reg} if gan.regularizer.uses_input_gradients else {}
+  if gan.reg_weight_final >= 0:
+    aux["d_penalty_weight"] = jnp.asarray(weight, jnp.float32)
   if real_classes is not None:
     aux["d_class_loss"] = class_loss(real_classes, real_labels) + class_loss(fake_classes, fake_labels)
     total = total + gan.aux_weight * aux["d_class_loss"]

@@ -95,7 +95,7 @@ def build_vae(config: ml_collections.ConfigDict, spec: DataSpec) -> VAE:
   likelihood = likelihoods.PIXEL_LIKELIHOODS.get(c.likelihood)
   encoder, decoder = arch.make(c, config.model.latent_dim, spec.shape,
                                spec.shape[-1] * likelihood.params_per_channel)
-  schedule = LR_SCHEDULES.get(c.lr_schedule)(c.lr, config.train.steps)
+  schedule = LR_SCHEDULES.get(c.lr_schedule)(c.lr, config.train.steps, 0.0)
   return VAE(encoder=encoder, decoder=decoder,
              tx=optax.adam(schedule, b1=c.beta1, b2=c.beta2, eps=c.eps),
              likelihood=likelihood, binarization=likelihoods.BINARIZATIONS.get(c.binarize), spec=spec,

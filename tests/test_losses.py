@@ -62,3 +62,19 @@ def test_other_losses_against_closed_forms():
   close(losses.least_squares_d_loss(jnp.ones(4), jnp.zeros(4)), 0.0)
   assert losses.LOSSES.get("relativistic_average").g_uses_real
   assert {"hinge", "wasserstein", "least_squares", "relativistic_average"} <= set(losses.LOSSES.names())
+
+
+def test_relativistic_pairing_against_its_closed_form():
+  """RpGAN pairs example i of the real batch with example i of the fake batch (R3GAN eq. 2)."""
+  rng = np.random.default_rng(2)
+  r, f = rng.normal(size=16) * 2, rng.normal(size=16) * 2
+  sp = lambda x: np.log1p(np.exp(x))
+  entry = losses.LOSSES.get("relativistic_pairing")
+  np.testing.assert_allclose(float(entry.d_loss(jnp.asarray(r), jnp.asarray(f))), np.mean(sp(-(r - f))), rtol=1e-5)
+  np.testing.assert_allclose(float(entry.g_loss(jnp.asarray(f), jnp.asarray(r))), np.mean(sp(-(f - r))), rtol=1e-5)
+  assert entry.g_uses_real
+  # Pairing, not averaging: a permutation of the fakes changes the loss; equal logits give log 2.
+  assert not np.isclose(float(entry.d_loss(jnp.asarray(r), jnp.asarray(f[::-1]))), np.mean(sp(-(r - f))))
+  np.testing.assert_allclose(float(entry.d_loss(jnp.asarray(r), jnp.asarray(r))), np.log(2), rtol=1e-6)
+  with pytest.raises(AssertionError):
+    entry.d_loss(jnp.zeros(4), jnp.zeros(3))

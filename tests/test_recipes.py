@@ -41,6 +41,10 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
     config.data.name, config.data.num_examples = "synthetic_images", 64
   config.model.g_width = min(config.model.g_width, 8)
   config.model.d_width = min(config.model.d_width, 8)
+  if "r3gan" in (config.model.generator, config.model.discriminator):  # widths per stage
+    stages = len(config.model.r3gan.widths)
+    config.model.r3gan.widths, config.model.r3gan.cardinality = (8,) * stages, (2,) * stages
+    config.model.r3gan.blocks = (1,) * stages
   config.train.n_critic = 1
   # 2 samples (or PacGAN packs) per device on 8 devices.
   config.train.steps, config.train.num_devices, config.train.steps_per_dispatch = 2, 8, 1

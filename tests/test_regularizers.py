@@ -36,6 +36,18 @@ def test_r1_r2_equal_half_the_squared_gradient_norm():
     np.testing.assert_allclose(got, 0.5 * float(W @ W), rtol=1e-5)
 
 
+def test_r1_r2_sums_both_penalties_at_their_own_points():
+  """R3GAN's gamma/2 (R1 + R2): D(x) = 1/2 ||x||^2 has gradient x, so the penalty is
+  1/2 (mean ||real||^2 + mean ||fake||^2); gradients flow to D's parameters, not to the fakes."""
+  real, fake = _data(1)
+  d = lambda x: 0.5 * jnp.sum(x ** 2, axis=1)
+  want = 0.5 * (np.mean(np.sum(np.asarray(real) ** 2, 1)) + np.mean(np.sum(np.asarray(fake) ** 2, 1)))
+  np.testing.assert_allclose(regularizers.REGULARIZERS.get("r1_r2").penalty(d, real, fake, jax.random.key(0)),
+                             want, rtol=1e-5)
+  fake_grad = jax.grad(lambda f: regularizers.r1_r2_penalty(d, real, f, jax.random.key(0)))(fake)
+  np.testing.assert_array_equal(fake_grad, 0.0)
+
+
 def test_gradient_penalty_uses_per_example_interpolates():
   real, fake = _data()
   key = jax.random.key(5)
@@ -47,7 +59,8 @@ def test_gradient_penalty_uses_per_example_interpolates():
 
 
 @pytest.mark.parametrize("loss,reg", [(loss, "none") for loss in ("hinge", "least_squares", "relativistic_average")]
-                         + [("wasserstein", reg) for reg in ("gradient_penalty", "dragan", "r1", "r2")])
+                         + [("wasserstein", reg) for reg in ("gradient_penalty", "dragan", "r1", "r2")]
+                         + [("relativistic_pairing", "r1_r2")])
 def test_every_loss_and_regularizer_trains(loss, reg, tmp_path):
   config = toy_config(steps=2)
   config.loss.name, config.loss.regularizer = loss, reg

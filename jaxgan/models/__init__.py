@@ -24,7 +24,7 @@ import flax.linen as nn
 import ml_collections
 
 from jaxgan.errors import ConfigError
-from jaxgan.models import conditioning, resnet
+from jaxgan.models import conditioning, r3gan, resnet
 from jaxgan.models.blocks import MINIBATCH, base_and_depth, check_attention_res, feature_sizes
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, check_mlp_options
@@ -163,6 +163,39 @@ GENERATORS.register("mlp")(Network(MLPGenerator, ("points", "image"), _mlp_g, se
 DISCRIMINATORS.register("mlp")(Network(MLPDiscriminator, ("points", "image"), _mlp_d, section="mlp",
                                        options=("depth", "d_depth", "maxout", "init_std"),
                                        check_options=check_mlp_options))
+
+
+def _unconditional(cfg: ml_collections.ConfigDict, model: str) -> None:
+  for side in ("g", "d"):
+    if cfg[f"{side}_conditioning"] != "none":
+      raise ConfigError(f"model.{side}_conditioning={cfg[f'{side}_conditioning']!r}: the {model} networks "
+                        "are unconditional in jaxgan; set it to 'none' or use the dcgan/resnet networks.")
+  _no_attention(cfg, model)
+
+
+def _r3gan_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  _unconditional(cfg, "r3gan")
+  return dict(resolution=_square_resolution("r3gan", spec), channels=spec.shape[-1])
+
+
+def _r3gan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  _unconditional(cfg, "r3gan")
+  if cfg.d_minibatch != "none":
+    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the r3gan discriminator has no minibatch layer.")
+  return dict(resolution=_square_resolution("r3gan", spec))
+
+
+def _check_r3gan(section: ml_collections.ConfigDict) -> None:
+  if section.expansion < 1 or section.kernel < 1 or section.kernel % 2 == 0:
+    raise ConfigError(f"model.r3gan: expansion must be >= 1 and kernel odd, got expansion="
+                      f"{section.expansion}, kernel={section.kernel}.")
+
+
+R3GAN_OPTIONS = ("widths", "cardinality", "blocks", "expansion", "kernel")
+GENERATORS.register("r3gan")(Network(r3gan.R3GANGenerator, ("image",), _r3gan_g, section="r3gan",
+                                     options=R3GAN_OPTIONS, check_options=_check_r3gan))
+DISCRIMINATORS.register("r3gan")(Network(r3gan.R3GANDiscriminator, ("image",), _r3gan_d, section="r3gan",
+                                         options=R3GAN_OPTIONS, check_options=_check_r3gan))
 
 
 def registered_networks() -> list[tuple[str, str, Network]]:
