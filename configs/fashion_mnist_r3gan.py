@@ -18,6 +18,8 @@ from jaxgan.config import default_config
 def get_config():
   config = default_config()
   config.data.name = "fashion_mnist"
+  config.data.resolution = 28
+  config.data.channels = 1
   config.model.generator = config.model.discriminator = "r3gan"
   config.model.latent_dim = 64
   config.model.r3gan.widths = (64, 64, 64)

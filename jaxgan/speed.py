@@ -166,6 +166,10 @@ SUITE = (
          {"data.name": "synthetic_images", "data.resolution": "28", "data.channels": "1",
           "train.num_devices": "1"}, 5,
          "R3GAN-28 (`fashion_mnist_r3gan`, lazy R1 + R2, synthetic data)"),
+    Case("stylegan2_fashion32_batch32", "fashion_mnist_stylegan2.py",
+         {"data.name": "synthetic_images", "data.resolution": "32", "data.channels": "1",
+          "train.num_devices": "1"}, 10,
+         "StyleGAN2-32 (`fashion_mnist_stylegan2`, lazy R1, synthetic data)"),
     Case("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200, "MLP toy GAN (`ring8_gan`)"),
 )
 

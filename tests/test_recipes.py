@@ -45,6 +45,9 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
     stages = len(config.model.r3gan.widths)
     config.model.r3gan.widths, config.model.r3gan.cardinality = (8,) * stages, (2,) * stages
     config.model.r3gan.blocks = (1,) * stages
+  if "stylegan2" in (config.model.generator, config.model.discriminator):
+    config.model.stylegan2.max_channels = config.model.stylegan2.w_dim = 8
+    config.model.stylegan2.mbstd_group = min(config.model.stylegan2.mbstd_group, 2)
   config.train.n_critic = 1
   # 2 samples (or PacGAN packs) per device on 8 devices.
   config.train.steps, config.train.num_devices, config.train.steps_per_dispatch = 2, 8, 1

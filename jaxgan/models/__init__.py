@@ -24,7 +24,7 @@ import flax.linen as nn
 import ml_collections
 
 from jaxgan.errors import ConfigError
-from jaxgan.models import conditioning, r3gan, resnet
+from jaxgan.models import conditioning, r3gan, resnet, stylegan2
 from jaxgan.models.blocks import MINIBATCH, base_and_depth, check_attention_res, feature_sizes
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, check_mlp_options
@@ -196,6 +196,41 @@ GENERATORS.register("r3gan")(Network(r3gan.R3GANGenerator, ("image",), _r3gan_g,
                                      options=R3GAN_OPTIONS, check_options=_check_r3gan))
 DISCRIMINATORS.register("r3gan")(Network(r3gan.R3GANDiscriminator, ("image",), _r3gan_d, section="r3gan",
                                          options=R3GAN_OPTIONS, check_options=_check_r3gan))
+
+
+def _stylegan2_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec) -> int:
+  _unconditional(cfg, "stylegan2")
+  resolution = _square_resolution("stylegan2", spec)
+  if resolution < 8 or resolution & (resolution - 1):
+    raise ConfigError(f"stylegan2 grows from a 4x4 constant by doublings: the resolution must be a power "
+                      f"of 2 >= 8, got {resolution}; set data.resolution (e.g. 32: images are resized).")
+  return resolution
+
+
+def _stylegan2_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  return dict(resolution=_stylegan2_resolution(cfg, spec), channels=spec.shape[-1])
+
+
+def _stylegan2_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  if cfg.d_minibatch != "none":
+    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the stylegan2 discriminator has its own "
+                      "minibatch standard deviation (model.stylegan2.mbstd_group); leave d_minibatch='none'.")
+  return dict(resolution=_stylegan2_resolution(cfg, spec))
+
+
+def _check_stylegan2(section: ml_collections.ConfigDict) -> None:
+  if not 0 <= section.mixing_prob <= 1 or section.mapping_layers < 1 or section.mbstd_group < 1:
+    raise ConfigError("model.stylegan2: mixing_prob must be in [0, 1], mapping_layers >= 1 and "
+                      f"mbstd_group >= 1, got {section.mixing_prob}, {section.mapping_layers}, {section.mbstd_group}.")
+
+
+GENERATORS.register("stylegan2")(Network(
+    stylegan2.StyleGAN2Generator, ("image",), _stylegan2_g, section="stylegan2",
+    options=("width", "max_channels", "w_dim", "mapping_layers", "mapping_lr_mul", "mixing_prob"),
+    check_options=_check_stylegan2))
+DISCRIMINATORS.register("stylegan2")(Network(
+    stylegan2.StyleGAN2Discriminator, ("image",), _stylegan2_d, section="stylegan2",
+    options=("width", "max_channels", "mbstd_group"), check_options=_check_stylegan2))
 
 
 def registered_networks() -> list[tuple[str, str, Network]]:

@@ -1,0 +1,125 @@
+"""StyleGAN2 (Karras et al. 2020): the modulated convolution against per-sample convolutions,
+demodulation, style mixing, the mapping network's learning-rate multiplier, w_avg and
+truncation, and a run that resumes bit-identically."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from conftest import short_run
+from jaxgan.config import default_config
+from jaxgan.errors import ConfigError
+from jaxgan.models import stylegan2 as sg
+from jaxgan.trainer import train_and_evaluate
+
+
+def _per_sample_reference(x, kernel, styles, demodulate):
+  """One ordinary convolution per sample with that sample's modulated weights (eqs. 1-3)."""
+  weights = sg.modulated_weights(kernel, styles, demodulate)
+  conv = lambda xi, wi: lax.conv_general_dilated(xi[None], wi, (1, 1), "SAME",
+                                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))[0]
+  return jax.vmap(conv)(x, weights)
+
+
+@pytest.mark.parametrize("demodulate", [True, False])
+def test_modulated_conv_equals_per_sample_convolutions(demodulate):
+  k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+  x = jax.random.normal(k1, (3, 6, 6, 5))
+  kernel = jax.random.normal(k2, (3, 3, 5, 7))
+  styles = jax.random.normal(k3, (3, 5)) + 1.0
+  np.testing.assert_allclose(sg.modulated_conv(x, kernel, styles, demodulate),
+                             _per_sample_reference(x, kernel, styles, demodulate), rtol=1e-5, atol=1e-5)
+
+
+def test_demodulated_weights_have_unit_norm_per_output_feature_map():
+  kernel = jax.random.normal(jax.random.key(1), (3, 3, 4, 6))
+  styles = jax.random.uniform(jax.random.key(2), (5, 4), minval=0.1, maxval=3.0)
+  w = sg.modulated_weights(kernel, styles)
+  np.testing.assert_allclose(jnp.sqrt(jnp.sum(w ** 2, axis=(1, 2, 3))), 1.0, rtol=1e-5)
+
+
+def _tiny_g(**kw):
+  return sg.StyleGAN2Generator(resolution=16, channels=1, width=8, max_channels=8, w_dim=8, mapping_layers=2,
+                               **kw)
+
+
+def test_style_mixing_switches_styles_at_the_chosen_layer():
+  """Layers before ``mix_at`` read z's style, the others z2's: changing z2 changes nothing
+  when mix_at is past the last layer and changes the image when it is not; every layer is
+  reachable (mix_at = 0 is z2 alone)."""
+  g = _tiny_g()
+  z, z2, z3 = (jax.random.normal(jax.random.key(i), (2, 8)) for i in range(3))
+  variables = g.init(jax.random.key(9), z, train=False)
+  run = lambda mix_at, other: g.apply(variables, z, train=False, mix_at=mix_at, z2=other)
+  n = g.num_layers()
+  np.testing.assert_array_equal(run(n, z2), run(n, z3))            # z2 unused
+  np.testing.assert_array_equal(run(n, z2), g.apply(variables, z, train=False))
+  assert not np.allclose(run(n - 1, z2), run(n - 1, z3))           # only the last toRGB switches
+  # mix_at = 0 takes every style from z2 (noise still comes from z): equal to z2's own image
+  # up to that noise, so compare with noise strengths at their initial zero.
+  np.testing.assert_allclose(run(0, z2), g.apply(variables, z2, train=False), rtol=1e-5, atol=1e-6)
+
+
+def test_mapping_lr_multiplier_scales_weights_and_their_gradients():
+  layer = sg.EqualDense(4, lr_mul=0.01)
+  x = jnp.ones((2, 8))
+  params = layer.init(jax.random.key(0), x)
+  np.testing.assert_allclose(np.std(params["params"]["kernel"]), 100.0, rtol=0.3)   # N(0, 1/lr_mul^2)
+  grads = jax.grad(lambda p: jnp.sum(layer.apply(p, x)))(params)["params"]["kernel"]
+  np.testing.assert_allclose(grads, 0.01 / np.sqrt(8) * 2, rtol=1e-6)                # x lr_mul / sqrt(fan-in)
+
+
+def test_w_avg_tracks_w_in_training_and_truncation_pulls_towards_it():
+  g = _tiny_g(mixing_prob=0.0)
+  z = jax.random.normal(jax.random.key(0), (4, 8))
+  variables = g.init(jax.random.key(1), z, train=False)
+  assert np.all(variables["stats"]["w_avg"] == 0)
+  _, new = g.apply(variables, z, train=True, mutable=["stats"])
+  w = sg.Mapping(8, 2, 0.01).apply({"params": variables["params"]["Mapping_0"]}, z)
+  np.testing.assert_allclose(new["stats"]["w_avg"], 0.005 * np.mean(w, 0), rtol=1e-5, atol=1e-7)
+  variables = {**variables, "stats": {"w_avg": jnp.mean(w, 0)}}
+  full, zero = (_tiny_g(truncation=t) for t in (1.0, 0.0))
+  mean_img = zero.apply(variables, z, train=False)
+  np.testing.assert_allclose(mean_img, mean_img[:1].repeat(4, 0), rtol=1e-4, atol=1e-5)  # psi = 0: all w_avg
+  assert not np.allclose(full.apply(variables, z, train=False), mean_img)
+
+
+def test_minibatch_stddev_channel():
+  x = jax.random.normal(jax.random.key(0), (8, 4, 4, 3))
+  y = sg.minibatch_stddev(x, 4)
+  assert y.shape == (8, 4, 4, 4)
+  groups = np.asarray(x).reshape(4, 2, 4, 4, 3)
+  want = np.sqrt(groups.var(axis=0) + 1e-8).mean(axis=(1, 2, 3))
+  np.testing.assert_allclose(y[:, 0, 0, 3], np.tile(want, 4), rtol=1e-5)
+
+
+def stylegan2_config(steps=4):
+  c = short_run(default_config(), steps=steps)
+  c.data.name, c.data.resolution, c.data.channels, c.data.num_examples = "synthetic_images", 8, 1, 64
+  c.model.generator = c.model.discriminator = "stylegan2"
+  c.model.latent_dim = 8
+  c.model.stylegan2.width, c.model.stylegan2.max_channels, c.model.stylegan2.w_dim = 8, 8, 8
+  c.model.stylegan2.mapping_layers = 2
+  c.loss.regularizer, c.loss.reg_weight, c.loss.reg_every = "r1", 0.01, 2
+  return c
+
+
+def test_resumed_stylegan2_run_equals_uninterrupted_run(tmp_path):
+  full = train_and_evaluate(stylegan2_config(), str(tmp_path / "full"))
+  part = stylegan2_config()
+  part.train.steps = 2
+  train_and_evaluate(part, str(tmp_path / "resumed"))
+  resumed = train_and_evaluate(stylegan2_config(), str(tmp_path / "resumed"))
+  assert resumed.step == full.step == 4
+  for a, b in zip(jax.tree.leaves(resumed.state), jax.tree.leaves(full.state)):
+    np.testing.assert_array_equal(a, b)
+  assert np.any(np.asarray(full.state.g_vars["stats"]["w_avg"]) != 0)
+
+
+def test_resolution_must_be_a_power_of_two(tmp_path):
+  c = stylegan2_config()
+  c.data.resolution = 12
+  with pytest.raises(ConfigError, match="power"):
+    train_and_evaluate(c, str(tmp_path / "r"))
