@@ -238,6 +238,18 @@ class Run:
     return dataclasses.replace(self, state=members.member(self.state, index) if k > 1 else self.state,
                                member=index)
 
+  def with_truncation(self, psi: float) -> "Run":
+    """This run sampling with the truncation trick (``w = w_avg + psi (w - w_avg)``; Karras
+    et al. 2019, StyleGAN, Sec. 3.3): for generators with a ``truncation`` field (``stylegan2``).
+    ``psi = 1`` is the untruncated generator."""
+    generator = getattr(self.model, "generator", None)
+    if generator is None or "truncation" not in {f.name for f in dataclasses.fields(generator)}:
+      raise ConfigError(f"--truncation needs a generator with a mapping network (model.generator="
+                      f"'stylegan2'); this run's is {self.config.model.generator!r}.")
+    if not 0.0 <= psi <= 1.0:
+      raise ConfigError(f"truncation psi must be in [0, 1] (1: none), got {psi}")
+    return dataclasses.replace(self, model=dataclasses.replace(self.model, generator=generator.clone(truncation=psi)))
+
   def members(self) -> list["Run"]:
     """Every member as its own :class:`Run` (one for a one-seed run)."""
     if self.member is not None:

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="a run of several seeds (train.num_seeds): the member to sample (default 0)")
   parser.add_argument("--label", type=int, default=None,
                       help="class-conditional runs: sample this class only (default: all classes in turn)")
+  parser.add_argument("--truncation", type=float, default=None,
+                      help="truncation psi in [0, 1] (generators with a mapping network: stylegan2)")
   args = parser.parse_args(cli.argv_or_sys(argv))
   if args.num < 1:
     parser.error("--num must be >= 1")
@@ -37,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wrote {w.num} samples from step {w.step} ({w.weights}{w.of_member}): " + ", ".join(w.paths))
 
   return cli.run(lambda: write_samples(args.workdir, args.num, args.out, args.npz, args.seed,
-                                       args.step, args.best, args.label, member=args.member), show)
+                                       args.step, args.best, args.label, member=args.member,
+                                       truncation=args.truncation), show)
 
 
 if __name__ == "__main__":

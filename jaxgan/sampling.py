@@ -26,13 +26,15 @@ class Written:
 
 def write_samples(workdir: str, num: int = 64, out: str | None = None, npz: str | None = None,
                   seed: int = 0, step: int | None = None, best: bool = False,
-                  label: int | None = None, say=reporting.say, member: int | None = None) -> Written:
+                  label: int | None = None, say=reporting.say, member: int | None = None,
+                  truncation: float | None = None) -> Written:
   """``num`` samples of the run in ``workdir`` (newest checkpoint, ``step``, or the best one)
   from latent seed ``seed`` (one class with ``label``): a picture at ``out`` (default
   ``WORKDIR/samples/sample.png``) and, with ``npz``, ``x [N, *shape]`` in the data's range,
   ``step`` and (class-conditional runs) ``label``. A many-seed run samples ``member``
-  (default 0)."""
+  (default 0). ``truncation`` = psi samples with the truncation trick (``stylegan2``)."""
   run = load_run(workdir, step, say=say, best=best)
+  run = run.with_truncation(truncation) if truncation is not None else run
   num_members = run.num_members
   run = run.of_member(member or 0) if num_members > 1 or member is not None else run
   samples = run.samples(num, seed, label)
@@ -50,4 +52,6 @@ def write_samples(workdir: str, num: int = 64, out: str | None = None, npz: str 
   facts = run.sampler_source()
   weights = (f"{'EMA' if facts['generator'] == 'ema' else 'live'} generator weights" if "generator" in facts
              else "; ".join(str(v) for k, v in facts.items() if k not in ("member", "member_seed")))
+  if truncation is not None:
+    weights += f", truncation psi {truncation:g}"
   return Written(written, num, run.step, weights, of_member)

@@ -123,3 +123,25 @@ def test_resolution_must_be_a_power_of_two(tmp_path):
   c.data.resolution = 12
   with pytest.raises(ConfigError, match="power"):
     train_and_evaluate(c, str(tmp_path / "r"))
+
+
+def test_sampling_with_truncation_from_the_command_line(tmp_path, capsys):
+  from jaxgan import sample
+  workdir = str(tmp_path / "run")
+  train_and_evaluate(stylegan2_config(steps=2), workdir)
+  npz = lambda psi: str(tmp_path / f"s{psi}.npz")
+  for psi in ("1.0", "0.0"):
+    assert sample.main(["--workdir", workdir, "--num", "4", "--npz", npz(psi), "--truncation", psi]) == 0
+  assert "truncation psi 0" in capsys.readouterr().out
+  plain, mean = np.load(npz("1.0"))["x"], np.load(npz("0.0"))["x"]
+  assert np.std(mean[:, :, :, 0], axis=0).max() < np.std(plain[:, :, :, 0], axis=0).max()
+  assert sample.main(["--workdir", workdir, "--truncation", "1.5"]) != 0
+
+
+def test_truncation_is_refused_for_generators_without_a_mapping_network(tmp_path):
+  from conftest import toy_config
+  from jaxgan.run import load_run
+  workdir = str(tmp_path / "toy")
+  train_and_evaluate(short_run(toy_config(), steps=2), workdir)
+  with pytest.raises(ConfigError, match="mapping network"):
+    load_run(workdir).with_truncation(0.7)
