@@ -3,7 +3,8 @@ recipe with 64 channels at every resolution, 64-d z and w, style mixing (probabi
 and a batch of 32.
 
 Lazy R1 (gamma 0.01 every 16 D updates), non-saturating loss, Adam lr 0.0025 betas (0, 0.99),
-EMA 0.999. No path-length regularization (not built yet) and no ADA.
+EMA 0.999. Path-length regularization is off, as in the ``cifar`` configuration
+(``--config.loss.g_regularizer=path_length`` turns it on); no ADA (not built yet).
 """
 
 from jaxgan.config import default_config

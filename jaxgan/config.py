@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import ml_collections
 
-from jaxgan import data, hostmem, models
+from jaxgan import data, hostmem, models, regularizers
 from jaxgan.errors import ConfigError
 
 # Keys whose change makes an existing workdir's checkpoints unusable (parameter shapes,
@@ -88,6 +88,11 @@ def default_config() -> ml_collections.ConfigDict:
   c.loss.weight_clip = 0.0          # > 0: clip D's parameters to [-c, c] after each update (WGAN)
   c.loss.reg_weight_final = -1.0  # >= 0: the weight anneals from reg_weight to this (cosine over train.anneal_steps)
   c.loss.reg_every = 1              # lazy regularization: the penalty (x k) on every k-th D update
+  c.loss.g_regularizer = "none"   # G penalty: none, path_length (StyleGAN2; jaxgan.regularizers)
+  c.loss.g_reg_weight = 2.0       # its weight (the paper's pl_weight)
+  c.loss.g_reg_every = 4          # lazy: on every k-th G update, weighted x k
+  c.loss.pl_batch_shrink = 2      # path length on batch / shrink examples
+  c.loss.pl_decay = 0.01          # running mean of the path lengths
   c.loss.aux_weight = 1.0           # AC-GAN: weight of the auxiliary classification loss
 
   # method 'vae' (jaxgan.vae): its networks, likelihood and optimizer; the latent size is
@@ -356,6 +361,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if config.loss.weight_clip < 0:
     raise ConfigError(f"loss.weight_clip must be >= 0 (0 disables), got {config.loss.weight_clip}")
   _check_annealing(config)
+  regularizers.G_REGULARIZERS.get(config.loss.g_regularizer)
+  if config.loss.g_reg_every < 1 or config.loss.pl_batch_shrink < 1 or not 0 < config.loss.pl_decay <= 1:
+    raise ConfigError("loss.g_reg_every and loss.pl_batch_shrink must be >= 1 and loss.pl_decay in (0, 1], got "
+                      f"{config.loss.g_reg_every}, {config.loss.pl_batch_shrink}, {config.loss.pl_decay}")
   if not 0.0 <= t.ema_decay < 1.0:
     raise ConfigError(f"train.ema_decay must be in [0, 1), got {t.ema_decay}")
   for key in ("every", "keep"):

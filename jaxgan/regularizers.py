@@ -89,3 +89,32 @@ REGULARIZERS.register("dragan")(Regularizer(dragan_penalty, "DRAGAN, lambda 10",
 REGULARIZERS.register("r1")(Regularizer(r1_penalty, "R1, gamma 10", 10.0))
 REGULARIZERS.register("r2")(Regularizer(r2_penalty, "R2, gamma 10", 10.0))
 REGULARIZERS.register("r1_r2")(Regularizer(r1_r2_penalty, "R1 + R2 (R3GAN), gamma 10", 10.0))
+
+
+# ---- generator regularizers -----------------------------------------------------------------
+
+def path_length_penalty(apply_g: Callable[..., jax.Array], z: jax.Array, keys: jax.Array,
+                        pl_mean: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Path-length regularization (Karras et al. 2020, StyleGAN2, arXiv:1912.04958, Sec. 3.2,
+  eq. 4): ``E[(||J_w^T y||_2 - a)^2]`` with ``y ~ N(0, I) / sqrt(H W)`` image-shaped and
+  ``J_w`` the Jacobian of the synthesis network in the styles ``w``.
+
+  ``apply_g(z, only_ws=True) -> ws [B, L, w_dim]`` and ``apply_g(z, ws=ws) -> images``
+  (``stylegan2``). The length is taken as the reference does, ``sqrt(mean over the L
+  layers of sum over w_dim of g^2)`` for ``g = J^T y``; ``a`` is ``pl_mean``, the running
+  mean of the lengths (no gradient); ``keys [B]`` draw each example's ``y``. Returns ``(penalty, mean length of this batch)``; the
+  step updates ``pl_mean`` from the second value (averaged over devices).
+  """
+  ws = jax.lax.stop_gradient(apply_g(z, only_ws=True))
+  images, vjp = jax.vjp(lambda ws: apply_g(z, ws=ws), ws)
+  h, w = images.shape[1:3]
+  y = jax.vmap(lambda k: jax.random.normal(k, images.shape[1:], images.dtype))(keys) / jnp.sqrt(float(h * w))
+  (g,) = vjp(y)
+  lengths = jnp.sqrt(jnp.mean(jnp.sum(g.astype(jnp.float32) ** 2, axis=2), axis=1))
+  penalty = jnp.mean((lengths - jax.lax.stop_gradient(pl_mean)) ** 2)
+  return penalty, jax.lax.stop_gradient(jnp.mean(lengths))
+
+
+G_REGULARIZERS: Registry[str] = Registry("generator regularizer")
+G_REGULARIZERS.register("none")("no generator penalty")
+G_REGULARIZERS.register("path_length")("path-length regularization (StyleGAN2), weight 2, every 4th G update")

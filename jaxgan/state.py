@@ -71,6 +71,11 @@ class GAN:
   grad_accum: int = 1         # microbatches per update (gradient accumulation)
   reg_weight_final: float = -1.0  # >= 0: the penalty weight anneals to it (cosine_anneal)
   anneal_d_updates: int = 1   # D updates over which it anneals
+  path_length: bool = False   # path-length regularization of G (StyleGAN2)
+  g_reg_weight: float = 2.0
+  g_reg_every: int = 4
+  pl_batch_shrink: int = 2
+  pl_decay: float = 0.01
 
 
 def penalty_weight(gan: GAN, update_index: jax.Array | None) -> jax.Array | float:
@@ -173,6 +178,10 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
                       "gradients, which BatchNorm in D couples across the batch; set "
                       f"model.{config.model.discriminator}.use_batchnorm=False (as WGAN-GP's critic does).")
   reg_weight = regularizer.default_weight if config.loss.reg_weight < 0 else config.loss.reg_weight
+  path_length = config.loss.g_regularizer == "path_length"
+  if path_length and not models.networks(config.model)[0].styles:
+    raise ConfigError(f"loss.g_regularizer='path_length' differentiates the synthesis network in its styles; "
+                      f"generator {config.model.generator!r} has no mapping network (use 'stylegan2').")
   # Unrolled GANs differentiate through D's Adam updates: eps_root keeps the square root of
   # the second moment differentiable where a gradient entry is exactly zero.
   d_eps_root = 1e-8 if t.unrolled_steps else 0.0
@@ -189,6 +198,11 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       reg_weight=float(reg_weight),
       reg_weight_final=float(config.loss.reg_weight_final),
       anneal_d_updates=anneal_updates(t) * t.n_critic,
+      path_length=path_length,
+      g_reg_weight=float(config.loss.g_reg_weight),
+      g_reg_every=int(config.loss.g_reg_every),
+      pl_batch_shrink=int(config.loss.pl_batch_shrink),
+      pl_decay=float(config.loss.pl_decay),
       weight_clip=float(config.loss.weight_clip),
       pack=int(config.model.pack),
       spec=spec,

@@ -24,6 +24,9 @@ Options composed here rather than chosen by name:
   updates on the step's last real batch and the generated batch, differentiated
   through (``lax.scan``; Metz et al. 2017, "Unrolled GANs", arXiv:1611.02163, eq. 5).
   D itself is updated as usual; the look-ahead parameters are thrown away;
+* ``gan.path_length``: StyleGAN2's path-length penalty of G (:func:`path_length_grads`,
+  lazy every ``gan.g_reg_every``-th G update), its gradients added to G's;
+* ``gan.reg_weight_final``: the penalty weight on a cosine (R3GAN's gamma schedule);
 * ``gan.compute_dtype``: mixed precision (:func:`apply_train_mode`);
 * ``gan.grad_accum = m``: every D and G update averages the gradients of ``m`` equal
   microbatches of the per-device batch, computed one after the other (``lax.scan``),
@@ -46,6 +49,7 @@ import optax
 from jax import lax
 
 from jaxgan.augment import augment_batch
+from jaxgan.regularizers import path_length_penalty
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.parallel import AXIS, Metrics, StepFn
@@ -55,6 +59,7 @@ REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomn
 AUG_STREAM = 0xA06  # ... for DiffAugment of D's inputs
 LABEL_STREAM = 0x1AB  # ... for the labels of generated samples
 UNROLL_STREAM = 0x0E1  # folded into the step key for the unrolled look-ahead D updates
+PL_STREAM = 0x9A7  # folded into G's key for the path-length regularizer
 
 
 def _cast_floats(tree: Any, dtype: Any) -> Any:
@@ -325,6 +330,39 @@ def g_objective(gan: GAN, state: GANState, fake, fake_labels, real, real_labels,
   return g_loss
 
 
+def path_length_grads(gan: GAN, state: GANState, g_vars, key: jax.Array, per_device_batch: int):
+  """``(grads, g_vars, metrics)`` of G's path-length penalty (``gan.path_length``), lazy: on
+  every ``g_reg_every``-th G update, weighted ``g_reg_weight x g_reg_every``, zero between.
+  It runs on ``batch / pl_batch_shrink`` latents of its own, drawn per global row like the
+  image noise ``y`` (so 1 and 8 devices compute the same penalty), and the running mean ``pl_mean``
+  in G's ``stats`` moves towards the devices' mean length after each penalty."""
+  n = max(1, per_device_batch // gan.pl_batch_shrink)
+  rows = global_rows(n)  # global rows 0 .. B / shrink - 1, split over the devices
+  key = jax.random.fold_in(key, PL_STREAM)
+  z = device_latents(key, gan.latent_dim, rows)
+  pl_mean = g_vars["stats"]["pl_mean"]
+  y_keys = jax.vmap(lambda r: jax.random.fold_in(jax.random.fold_in(key, 1), r))(rows)
+
+  def penalty(g_params):
+    apply_g = lambda z, **kw: gan.generator.apply({"params": g_params, **g_vars}, z, None, train=False, **kw)
+    return path_length_penalty(apply_g, z, y_keys, pl_mean)
+
+  def regularize():
+    (value, length), grads = jax.value_and_grad(penalty, has_aux=True)(state.g_params)
+    scale = gan.g_reg_weight * gan.g_reg_every
+    return jax.tree.map(lambda g: g * scale, grads), value, length, jnp.ones((), jnp.float32)
+
+  def skip():
+    zeros = jax.tree.map(jnp.zeros_like, state.g_params)
+    return zeros, jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32)
+
+  grads, value, length, done = lax.cond(state.step % gan.g_reg_every == 0, regularize, skip)
+  mean_length = lax.pmean(length, AXIS)
+  new_mean = jnp.where(done > 0, pl_mean + gan.pl_decay * (mean_length - pl_mean), pl_mean)
+  g_vars = {**g_vars, "stats": {**g_vars["stats"], "pl_mean": new_mean.astype(pl_mean.dtype)}}
+  return grads, g_vars, {"g_pl_penalty": value, "pl_mean": new_mean}
+
+
 def g_update(gan: GAN, state: GANState, grads, g_vars, g_loss) -> tuple[GANState, Metrics]:
   """Applies G's gradients (averaged over devices) and updates the EMA generator."""
   grads = lax.pmean(grads, AXIS)
@@ -354,7 +392,7 @@ def g_step(gan: GAN, per_device_batch: int, state: GANState, inputs: StepInputs,
     g_loss, d_fake = jax.value_and_grad(g_objective, argnums=2)(
         gan, state, generated.fake, generated.labels, reals[-1], real_labels[-1], g_key, generated.rows)
     (grads,) = generated.g_vjp(d_fake)
-    return g_update(gan, state, grads, generated.g_vars, g_loss)
+    return regularized_g_update(gan, per_device_batch, state, grads, generated.g_vars, g_loss, g_key)
 
   accum = gan.grad_accum
   micro = per_device_batch // accum
@@ -372,7 +410,18 @@ def g_step(gan: GAN, per_device_batch: int, state: GANState, inputs: StepInputs,
     return g_vars, (grads, g_loss)
 
   g_vars, (grads, g_loss) = accumulate(g_micro, state.g_vars, accum)
-  return g_update(gan, state, grads, g_vars, g_loss)
+  return regularized_g_update(gan, per_device_batch, state, grads, g_vars, g_loss, g_key)
+
+
+def regularized_g_update(gan: GAN, per_device_batch: int, state: GANState, grads, g_vars, g_loss,
+                         key: jax.Array) -> tuple[GANState, Metrics]:
+  """:func:`g_update` with G's regularizer's gradients added (none, or :func:`path_length_grads`)."""
+  if not gan.path_length:
+    return g_update(gan, state, grads, g_vars, g_loss)
+  pl_grads, g_vars, pl_metrics = path_length_grads(gan, state, g_vars, key, per_device_batch)
+  grads = jax.tree.map(jnp.add, grads, pl_grads)
+  state, metrics = g_update(gan, state, grads, g_vars, g_loss)
+  return state, metrics | pl_metrics
 
 
 # ---- the step ----------------------------------------------------------------------------

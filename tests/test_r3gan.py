@@ -122,6 +122,7 @@ def test_grouped_conv_im2col_equals_xla_grouped_conv_with_gradients(groups, kern
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_one_device_equals_eight(tmp_path):
   """RpGAN pairs real and fake example i of the global batch, whatever the device split."""
   states = []

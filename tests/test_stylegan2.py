@@ -41,8 +41,8 @@ def test_demodulated_weights_have_unit_norm_per_output_feature_map():
 
 
 def _tiny_g(**kw):
-  return sg.StyleGAN2Generator(resolution=16, channels=1, width=8, max_channels=8, w_dim=8, mapping_layers=2,
-                               **kw)
+  return sg.StyleGAN2Generator(**dict(resolution=16, channels=1, width=8, max_channels=8, w_dim=8,
+                                      mapping_layers=2) | kw)
 
 
 def test_style_mixing_switches_styles_at_the_chosen_layer():
@@ -72,15 +72,15 @@ def test_mapping_lr_multiplier_scales_weights_and_their_gradients():
 
 
 def test_w_avg_tracks_w_in_training_and_truncation_pulls_towards_it():
-  g = _tiny_g(mixing_prob=0.0)
+  g = _tiny_g(mixing_prob=0.0, axis_name=None)
   z = jax.random.normal(jax.random.key(0), (4, 8))
   variables = g.init(jax.random.key(1), z, train=False)
   assert np.all(variables["stats"]["w_avg"] == 0)
   _, new = g.apply(variables, z, train=True, mutable=["stats"])
   w = sg.Mapping(8, 2, 0.01).apply({"params": variables["params"]["Mapping_0"]}, z)
   np.testing.assert_allclose(new["stats"]["w_avg"], 0.005 * np.mean(w, 0), rtol=1e-5, atol=1e-7)
-  variables = {**variables, "stats": {"w_avg": jnp.mean(w, 0)}}
-  full, zero = (_tiny_g(truncation=t) for t in (1.0, 0.0))
+  variables = {**variables, "stats": {**variables["stats"], "w_avg": jnp.mean(w, 0)}}
+  full, zero = (_tiny_g(truncation=t, axis_name=None) for t in (1.0, 0.0))
   mean_img = zero.apply(variables, z, train=False)
   np.testing.assert_allclose(mean_img, mean_img[:1].repeat(4, 0), rtol=1e-4, atol=1e-5)  # psi = 0: all w_avg
   assert not np.allclose(full.apply(variables, z, train=False), mean_img)
@@ -107,15 +107,20 @@ def stylegan2_config(steps=4):
 
 
 def test_resumed_stylegan2_run_equals_uninterrupted_run(tmp_path):
-  full = train_and_evaluate(stylegan2_config(), str(tmp_path / "full"))
-  part = stylegan2_config()
-  part.train.steps = 2
-  train_and_evaluate(part, str(tmp_path / "resumed"))
-  resumed = train_and_evaluate(stylegan2_config(), str(tmp_path / "resumed"))
+  """With style mixing, lazy R1 and lazy path-length regularization (w_avg and pl_mean
+  are state too)."""
+  def config(steps):
+    c = stylegan2_config(steps)
+    c.loss.g_regularizer, c.loss.g_reg_every = "path_length", 2
+    return c
+  full = train_and_evaluate(config(4), str(tmp_path / "full"))
+  train_and_evaluate(config(2), str(tmp_path / "resumed"))
+  resumed = train_and_evaluate(config(4), str(tmp_path / "resumed"))
   assert resumed.step == full.step == 4
   for a, b in zip(jax.tree.leaves(resumed.state), jax.tree.leaves(full.state)):
     np.testing.assert_array_equal(a, b)
   assert np.any(np.asarray(full.state.g_vars["stats"]["w_avg"]) != 0)
+  assert float(full.state.g_vars["stats"]["pl_mean"]) > 0 and "g_pl_penalty" in full.metrics
 
 
 def test_resolution_must_be_a_power_of_two(tmp_path):
@@ -145,3 +150,52 @@ def test_truncation_is_refused_for_generators_without_a_mapping_network(tmp_path
   train_and_evaluate(short_run(toy_config(), steps=2), workdir)
   with pytest.raises(ConfigError, match="mapping network"):
     load_run(workdir).with_truncation(0.7)
+
+
+def test_path_length_penalty_equals_a_direct_jacobian_computation():
+  from jaxgan.regularizers import path_length_penalty
+  g = _tiny_g(mixing_prob=0.0, resolution=8)
+  z = jax.random.normal(jax.random.key(0), (2, 8))
+  variables = g.init(jax.random.key(1), z, train=False)
+  # Non-zero noise strengths, so the noise inputs take part as in a trained G.
+  variables = jax.tree_util.tree_map_with_path(
+      lambda path, v: v + 0.3 if "noise_strength" in jax.tree_util.keystr(path) else v, variables)
+  apply_g = lambda z, **kw: g.apply(variables, z, None, train=False, **kw)
+  keys, pl_mean = jax.random.split(jax.random.key(5), 2), jnp.asarray(0.4)
+  got, mean_length = path_length_penalty(apply_g, z, keys, pl_mean)
+
+  ws = apply_g(z, only_ws=True)
+  img = apply_g(z, ws=ws)
+  y = np.stack([np.asarray(jax.random.normal(k, img.shape[1:])) for k in keys]) / np.sqrt(8 * 8)
+  lengths = []
+  for i in range(2):  # the full Jacobian of example i's image in its own styles
+    jac = jax.jacrev(lambda w: apply_g(z, ws=ws.at[i].set(w))[i])(ws[i])  # [H, W, C, L, w_dim]
+    g_i = np.einsum("hwc,hwcld->ld", y[i], np.asarray(jac))
+    lengths.append(np.sqrt(np.mean(np.sum(g_i ** 2, axis=1))))
+  lengths = np.array(lengths)
+  np.testing.assert_allclose(mean_length, lengths.mean(), rtol=1e-4)
+  np.testing.assert_allclose(got, np.mean((lengths - 0.4) ** 2), rtol=1e-4)
+
+
+def test_path_length_needs_a_mapping_network(tmp_path):
+  from conftest import tiny_dcgan_config
+  c = tiny_dcgan_config()
+  c.loss.g_regularizer = "path_length"
+  with pytest.raises(ConfigError, match="mapping network"):
+    train_and_evaluate(c, str(tmp_path / "r"))
+
+
+@pytest.mark.slow
+def test_one_device_equals_eight_with_path_length():
+  """Noise, mixing and path-length latents are keyed per global row. (Minibatch-stddev groups
+  form within a device's batch, as on the reference's GPUs, so group 1 here.)"""
+  import tempfile
+  states = []
+  for n in (1, 8):
+    c = stylegan2_config(2)
+    c.model.stylegan2.mbstd_group, c.model.stylegan2.mixing_prob = 1, 0.9
+    c.loss.g_regularizer, c.loss.g_reg_every = "path_length", 1
+    c.train.num_devices = n
+    states.append(train_and_evaluate(c, tempfile.mkdtemp()).state)
+  for a, b in zip(jax.tree.leaves(states[0]), jax.tree.leaves(states[1])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -54,6 +54,8 @@ class Network:
     batch_norm: ``section -> whether the module has BatchNorm layers`` (examples of a
       batch then interact: per-example input-gradient penalties do not apply).
     conditional_norm: its normalization layers can take class conditioning (``cbn``).
+    styles: a generator with a mapping network (``G(z, only_ws=True) -> ws``, ``G(z, ws=ws)``),
+      which path-length regularization and the truncation trick need.
     check_options: value checks of its options (raise :class:`ConfigError`).
   """
   module: type[nn.Module]
@@ -63,6 +65,7 @@ class Network:
   options: tuple[str, ...] = ()
   batch_norm: Callable[[ml_collections.ConfigDict], bool] = _never
   conditional_norm: bool = False
+  styles: bool = False  # a generator with a mapping network: G(z, only_ws=True), G(z, ws=ws), truncation
   check_options: Callable[[ml_collections.ConfigDict], None] = _no_check
 
   def option_defaults(self) -> dict[str, Any]:
@@ -227,7 +230,7 @@ def _check_stylegan2(section: ml_collections.ConfigDict) -> None:
 GENERATORS.register("stylegan2")(Network(
     stylegan2.StyleGAN2Generator, ("image",), _stylegan2_g, section="stylegan2",
     options=("width", "max_channels", "w_dim", "mapping_layers", "mapping_lr_mul", "mixing_prob"),
-    check_options=_check_stylegan2))
+    styles=True, check_options=_check_stylegan2))
 DISCRIMINATORS.register("stylegan2")(Network(
     stylegan2.StyleGAN2Discriminator, ("image",), _stylegan2_d, section="stylegan2",
     options=("width", "max_channels", "mbstd_group"), check_options=_check_stylegan2))

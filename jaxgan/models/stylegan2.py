@@ -144,6 +144,7 @@ class StyleGAN2Generator(nn.Module):
   mixing_prob: float = 0.9
   w_avg_decay: float = 0.995
   truncation: float = 1.0
+  axis_name: str | None = "batch"  # w_avg is the mean over the global batch (all devices)
 
   def num_layers(self) -> int:
     """Style inputs of the synthesis network: 1 + 2 per doubling (convs), toRGB reads the next."""
@@ -151,19 +152,31 @@ class StyleGAN2Generator(nn.Module):
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = True,
-               mix_at: int | None = None, z2: jax.Array | None = None) -> jax.Array:
+               mix_at: int | None = None, z2: jax.Array | None = None, ws: jax.Array | None = None,
+               only_ws: bool = False) -> jax.Array:
+    """Images of ``z``; ``only_ws``: just the per-layer styles ``ws [B, num_layers, w_dim]``
+    of the mapping network (no mixing, truncation or w_avg update), and ``ws=`` synthesises
+    from given styles (noise still keyed by ``z``): the two halves path-length
+    regularization differentiates between."""
     mapping = Mapping(self.w_dim, self.mapping_layers, self.mapping_lr_mul)
-    w = mapping(z)
     w_avg = self.variable("stats", "w_avg", jnp.zeros, (self.w_dim,))
-    if train and not self.is_initializing():
-      w_avg.value = (self.w_avg_decay * w_avg.value
-                     + (1 - self.w_avg_decay) * jnp.mean(lax.stop_gradient(w), axis=0).astype(jnp.float32))
+    self.variable("stats", "pl_mean", jnp.zeros, ())  # path-length running mean (jaxgan.regularizers)
     n = self.num_layers()
-    ws = jnp.broadcast_to(w[:, None], (w.shape[0], n, self.w_dim))
     layer = jnp.arange(n)[None, :, None]
-    if mix_at is not None:  # an explicit style-mixing grid: z for layers < mix_at, z2 after
+    mixing = ws is None  # given styles are used as they are
+    if ws is None:
+      w = mapping(z)
+      ws = jnp.broadcast_to(w[:, None], (w.shape[0], n, self.w_dim))
+      if only_ws:
+        return ws
+      if train and not self.is_initializing():
+        batch_mean = jnp.mean(lax.stop_gradient(w), axis=0).astype(jnp.float32)
+        if self.axis_name is not None:
+          batch_mean = lax.pmean(batch_mean, self.axis_name)
+        w_avg.value = self.w_avg_decay * w_avg.value + (1 - self.w_avg_decay) * batch_mean
+    if mixing and mix_at is not None:  # an explicit style-mixing grid: z for layers < mix_at, z2 after
       ws = jnp.where(layer < mix_at, ws, mapping(z2)[:, None])
-    elif train and self.mixing_prob > 0:
+    elif mixing and train and self.mixing_prob > 0:
       keys = jax.vmap(lambda zi: latent_key(zi, MIX_STREAM))(z)
       z_mix = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, 0), (z.shape[1],), z.dtype))(keys)
       cut = jax.vmap(lambda k: jnp.where(jax.random.uniform(jax.random.fold_in(k, 1)) < self.mixing_prob,
