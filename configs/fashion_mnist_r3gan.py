@@ -12,32 +12,23 @@ the double backward pass of R1 + R2 is most of the step's cost.
 (``python -m jaxgan.benchmark --suite``, case ``r3gan_fashion28_batch64``).
 """
 
-from jaxgan.config import default_config
+import os
+
+from jaxgan.config import load_recipe
 
 
 def get_config():
-  config = default_config()
+  config = load_recipe(os.path.join(os.path.dirname(__file__), "cifar10_r3gan.py"))
   config.data.name = "fashion_mnist"
   config.data.resolution = 28
   config.data.channels = 1
-  config.model.generator = config.model.discriminator = "r3gan"
-  config.model.latent_dim = 64
   config.model.r3gan.widths = (64, 64, 64)
   config.model.r3gan.cardinality = (16, 16, 16)
   config.model.r3gan.blocks = (1, 1, 1)
-  config.model.r3gan.expansion = 2
-  config.loss.name = "relativistic_pairing"
-  config.loss.regularizer = "r1_r2"
-  config.loss.reg_weight, config.loss.reg_weight_final = 0.05, 0.005
   config.loss.reg_every = 4
   config.train.steps = 1200
+  config.train.anneal_steps = 0  # the whole run
   config.train.batch_size = 64
-  config.train.g_lr = config.train.d_lr = 2e-4
-  config.train.lr_schedule = "cosine"
-  config.train.g_lr_final = config.train.d_lr_final = 5e-5
-  config.train.g_beta1 = config.train.d_beta1 = 0.0
-  config.train.g_beta2 = config.train.d_beta2 = 0.9
-  config.train.g_beta2_final = config.train.d_beta2_final = 0.99
   config.train.ema_decay = 0.999
   config.checkpoint.every = 200
   config.log.sample_every = 200

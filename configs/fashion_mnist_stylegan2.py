@@ -7,31 +7,24 @@ EMA 0.999. Path-length regularization is off, as in the ``cifar`` configuration
 (``--config.loss.g_regularizer=path_length`` turns it on); no ADA (not built yet).
 """
 
-from jaxgan.config import default_config
+import os
+
+from jaxgan.config import load_recipe
 
 
 def get_config():
-  config = default_config()
+  config = load_recipe(os.path.join(os.path.dirname(__file__), "cifar10_stylegan2.py"))
   config.data.name = "fashion_mnist"
   config.data.resolution = 32
   config.data.channels = 1
-  config.model.generator = config.model.discriminator = "stylegan2"
   config.model.latent_dim = 64
   config.model.stylegan2.width = 512
   config.model.stylegan2.max_channels = 64
   config.model.stylegan2.w_dim = 64
-  config.model.stylegan2.mapping_layers = 2
   config.model.stylegan2.mixing_prob = 0.9
   config.model.stylegan2.mbstd_group = 4
-  config.loss.name = "non_saturating"
-  config.loss.regularizer = "r1"
-  config.loss.reg_weight = 0.01
-  config.loss.reg_every = 16
   config.train.steps = 3000
   config.train.batch_size = 32
-  config.train.g_lr = config.train.d_lr = 0.0025
-  config.train.g_beta1 = config.train.d_beta1 = 0.0
-  config.train.g_beta2 = config.train.d_beta2 = 0.99
   config.train.ema_decay = 0.999
   config.checkpoint.every = 250
   config.log.sample_every = 250
