@@ -53,7 +53,7 @@ def test_residual_blocks_start_as_the_identity_and_init_follows_msr():
   np.testing.assert_allclose(np.std(grouped), gain / np.sqrt(9 * 16), rtol=0.1)
 
 
-@pytest.mark.parametrize("resolution,stages", [(32, 4), (28, 3), (16, 2)])
+@pytest.mark.parametrize("resolution,stages", [pytest.param(32, 4, marks=pytest.mark.slow), (28, 3), (16, 2)])
 def test_shapes_for_every_basis_side(resolution, stages):
   opts = dict(widths=(8,) * stages, cardinality=(2,) * stages, blocks=(1,) * stages)
   g = r3gan.R3GANGenerator(resolution=resolution, channels=3, **opts)

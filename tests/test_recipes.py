@@ -27,7 +27,9 @@ _IN_DRIFT_CHECK = set(results.fingerprint_recipes())
 # The PacGAN paper's recipes differ only in data and pack size (packing itself runs in
 # ring8_pacgan / grid25_pacgan); grid25's plain GAN runs by default, the others with -m slow.
 _PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_paper", "ring8_pacgan4_paper",
-                   "grid25_pacgan2_paper", "grid25_pacgan3_paper", "grid25_pacgan4_paper"}
+                   "grid25_pacgan2_paper", "grid25_pacgan3_paper", "grid25_pacgan4_paper",
+                   # CPU-sized variants of cifar10_r3gan / cifar10_stylegan2 (other data and widths)
+                   "fashion_mnist_r3gan", "fashion_mnist_stylegan2"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
                       marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
                       else ())
