@@ -18,7 +18,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
-from jaxgan import distributed, members, parallel
+from jaxgan import distributed, members, models, parallel
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.data.feed import DeviceFeed
 from jaxgan.data.source import MemberSources
@@ -243,7 +243,7 @@ class Run:
     et al. 2019, StyleGAN, Sec. 3.3): for generators with a ``truncation`` field (``stylegan2``).
     ``psi = 1`` is the untruncated generator."""
     generator = getattr(self.model, "generator", None)
-    if generator is None or "truncation" not in {f.name for f in dataclasses.fields(generator)}:
+    if generator is None or not models.networks(self.config.model)[0].styles:
       raise ConfigError(f"--truncation needs a generator with a mapping network (model.generator="
                       f"'stylegan2'); this run's is {self.config.model.generator!r}.")
     if not 0.0 <= psi <= 1.0:

@@ -106,10 +106,6 @@ class Conv(nn.Module):
     return grouped_conv(x, w, self.groups)
 
 
-def conv(features: int, kernel: int = 1, groups: int = 1, gain: float = 1.0) -> Conv:
-  return Conv(features, kernel, groups, gain)
-
-
 def _interleave(even: jax.Array, odd: jax.Array, axis: int) -> jax.Array:
   stacked = jnp.stack([even, odd], axis=axis + 1)
   shape = list(even.shape)
@@ -164,9 +160,9 @@ class ResidualBlock(nn.Module):
     channels = x.shape[-1]
     expanded = channels * self.expansion
     gain = ACT_GAIN * self.total_blocks ** (-1.0 / (2 * 3 - 2))
-    y = conv(expanded, 1, gain=gain)(x)
-    y = conv(expanded, self.kernel, self.cardinality, gain=gain)(BiasedActivation()(y))
-    y = conv(channels, 1, gain=0.0)(BiasedActivation()(y))
+    y = Conv(expanded, 1, gain=gain)(x)
+    y = Conv(expanded, self.kernel, self.cardinality, gain=gain)(BiasedActivation()(y))
+    y = Conv(channels, 1, gain=0.0)(BiasedActivation()(y))
     return x + y
 
 
@@ -213,11 +209,11 @@ class R3GANGenerator(nn.Module):
     for i, (width, groups, count) in enumerate(zip(self.widths, self.cardinality, self.blocks)):
       if i > 0:
         if x.shape[-1] != width:
-          x = conv(width)(x)
+          x = Conv(width)(x)
         x = upsample2x(x)
       for _ in range(count):
         x = ResidualBlock(groups, self.expansion, self.kernel, total)(x)
-    return conv(self.channels)(x)
+    return Conv(self.channels)(x)
 
 
 class R3GANDiscriminator(nn.Module):
@@ -235,14 +231,14 @@ class R3GANDiscriminator(nn.Module):
                       "R3GAN discriminator")
     total = sum(self.blocks)
     widths, groups, blocks = self.widths[::-1], self.cardinality[::-1], self.blocks[::-1]
-    x = conv(widths[0])(x)
+    x = Conv(widths[0])(x)
     for i, (width, card, count) in enumerate(zip(widths, groups, blocks)):
       for _ in range(count):
         x = ResidualBlock(card, self.expansion, self.kernel, total)(x)
       if i + 1 < len(widths):
         x = downsample2x(x)
         if widths[i + 1] != width:
-          x = conv(widths[i + 1])(x)
+          x = Conv(widths[i + 1])(x)
     # DiscriminativeBasis: a base x base depthwise valid conv, then one logit.
     # (valid over the whole b x b map: one weight per position and channel).
     basis = self.param("basis", msr_init(1.0), (base, base, 1, x.shape[-1]))
