@@ -11,8 +11,8 @@ Adversarial Networks with Limited Data", arXiv:2006.06676; ``train.py --cfg=cifa
 * 100,000 kimg in the reference (1,562,500 steps of 64); this recipe stops at 10,000 kimg
   (156,250 steps), where the paper's CIFAR-10 curves have flattened; change ``train.steps``.
 
-Differences from the reference, stated: no ADA (not built yet; the ``cifar`` configuration
-uses it), no EMA ramp-up (``ema_rampup = 0.05``), the networks are unconditional, and the
+Differences from the reference, stated: no ADA (the ``cifar`` configuration uses it:
+``cifar10_stylegan2_ada`` adds it), no EMA ramp-up (``ema_rampup = 0.05``), the networks are unconditional, and the
 up/down-sampling convolutions are a [1, 3, 3, 1] resample followed by a 3x3 conv instead
 of the fused transposed/strided conv with the same filter.
 """

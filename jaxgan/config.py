@@ -29,7 +29,9 @@ STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data
                        "pixelcnn.kernel", "pixelcnn.head", "pixelcnn.likelihood", "pixelcnn.conditional")
 # Keys where only part of the value is structural: EMA on or off adds or removes a
 # parameter copy from the state, whatever the decay.
-STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off"}
+STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off",
+                    # ADA on or off adds or removes its probability from the state.
+                    "train.ada_pipeline": lambda pipeline: "on" if pipeline.strip() else "off"}
 # Keys of earlier versions and where they live now. Workdirs written before a rename are
 # read with their keys moved (their checkpoints resume unchanged); a renamed key given on
 # the command line or in a recipe is refused naming its new place.
@@ -54,6 +56,7 @@ def default_config() -> ml_collections.ConfigDict:
   c.data.resolution = 16        # image side; ignored by 2D point sets
   c.data.channels = 1           # image channels; ignored by 2D point sets
   c.data.num_examples = 1024    # size of generated sets (synthetic_images)
+  c.data.limit = 0              # > 0: train on this many examples of the split (a fixed random subset)
   c.data.split = "train"        # tfds split of real data sets (mnist, fashion_mnist)
   c.data.source = "jaxgan"      # real data sets: 'jaxgan' builders (offline) or 'tfds_catalog'
   c.data.manual_dir = ""        # original files; '' = $JAXGAN_DATA_DIR/<name>
@@ -146,6 +149,11 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
   c.train.unrolled_steps = 0    # unrolled GAN: G's loss against D after k look-ahead updates
   c.train.augment = ""          # DiffAugment policy on D's inputs, e.g. "color,translation,cutout"
+  c.train.ada_pipeline = ""     # ADA (jaxgan.ada): "bgc" (the paper's), "bg", "blit", "color" or a comma list; "" off
+  c.train.ada_p = 0.0           # ADA's augmentation probability at step 0
+  c.train.ada_target = 0.6      # r_t = E[sign(D(real))] that p steers to; 0 keeps p fixed at ada_p
+  c.train.ada_interval = 4      # D updates between adjustments of p
+  c.train.ada_kimg = 500.0      # thousand images for p to move from 0 to 1
   c.train.grad_accum = 1        # microbatches per D and G update (gradient accumulation)
   c.train.steps_per_dispatch = 1  # train steps per host dispatch (lax.scan); see jaxgan.step.multi_step
   c.train.num_devices = 0       # 0: all local devices
@@ -328,6 +336,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   floats = [(k, v) for k, v in flatten(config).items() if isinstance(v, float) and not math.isfinite(v)]
   if floats:
     raise ConfigError(f"{floats[0][0]}={floats[0][1]}: config values must be finite numbers.")
+  if config.data.limit < 0:
+    raise ConfigError(f"data.limit must be >= 0 (0: every example), got {config.data.limit}")
   if config.model.pack < 1:
     raise ConfigError(f"model.pack must be >= 1 (1: no packing), got {config.model.pack}")
   models.check_options(config.model)  # the architectures' own options (config.model.<section>)
@@ -485,5 +495,6 @@ def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.C
            if k.startswith(STRUCTURAL_PREFIXES) and not k.startswith(tuple(unused)) and a.get(k) != b.get(k)]
   for key, view in STRUCTURAL_VIEWS.items():
     if view(a[key]) != view(b[key]):
-      diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} (EMA {view(a[key])} -> {view(b[key])})")
+      what = key.split(".")[-1].split("_")[0].upper()  # EMA, ADA
+      diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} ({what} {view(a[key])} -> {view(b[key])})")
   return diffs

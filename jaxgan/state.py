@@ -14,7 +14,7 @@ import numpy as np
 import ml_collections
 import optax
 
-from jaxgan import augment, losses, models, regularizers
+from jaxgan import ada, augment, losses, models, regularizers
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.spec import DataSpec
@@ -34,6 +34,8 @@ class GANState:
     g_vars, d_vars: other variable collections (BatchNorm ``batch_stats``), maybe empty.
     g_opt_state, d_opt_state: optax states of the two optimizers.
     ema_params: exponential moving average of ``g_params``, or ``None`` when disabled.
+    ada: ADA's augmentation probability and its running statistics
+      (:class:`jaxgan.ada.AdaState`), or ``None`` without ADA.
   """
   step: jax.Array
   rng: jax.Array
@@ -44,6 +46,7 @@ class GANState:
   g_opt_state: PyTree
   d_opt_state: PyTree
   ema_params: PyTree | None
+  ada: ada.AdaState | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +79,7 @@ class GAN:
   g_reg_every: int = 4
   pl_batch_shrink: int = 2
   pl_decay: float = 0.01
+  ada: ada.AdaSettings | None = None  # adaptive discriminator augmentation (jaxgan.ada)
 
 
 def penalty_weight(gan: GAN, update_index: jax.Array | None) -> jax.Array | float:
@@ -214,6 +218,7 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       reg_every=int(config.loss.reg_every),
       unrolled_steps=int(t.unrolled_steps),
       augment=augment.check_policy(t.augment, spec.kind),
+      ada=ada.settings_from_config(t, spec.kind, spec.shape[-1]),
       compute_dtype=COMPUTE_DTYPES.get(config.dtype),
       grad_accum=int(t.grad_accum),
   )
@@ -271,6 +276,7 @@ def _init_state(gan: GAN, root: jax.Array) -> GANState:
       g_opt_state=gan.g_tx.init(g_params),
       d_opt_state=gan.d_tx.init(d_params),
       ema_params=jax.tree.map(jnp.copy, g_params) if gan.ema_decay > 0 else None,
+      ada=ada.init_state(gan.ada) if gan.ada is not None else None,
   )
 
 

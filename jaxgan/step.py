@@ -20,6 +20,8 @@ Options composed here rather than chosen by name:
   lazy regularization, Karras et al. 2020, arXiv:1912.04958, Sec. B);
 * an AC-GAN class head when D returns class logits (``gan.aux_weight``);
 * ``gan.augment``: DiffAugment of every D input, real and fake;
+* ``gan.ada``: adaptive discriminator augmentation of every D input with the state's
+  probability ``state.ada.p``, which moves after each D update (:func:`ada_update`);
 * ``gan.unrolled_steps = k``: G's loss is taken against D after ``k`` look-ahead Adam
   updates on the step's last real batch and the generated batch, differentiated
   through (``lax.scan``; Metz et al. 2017, "Unrolled GANs", arXiv:1611.02163, eq. 5).
@@ -48,6 +50,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from jaxgan import ada
 from jaxgan.augment import augment_batch
 from jaxgan.regularizers import path_length_penalty
 from jaxgan.errors import ConfigError
@@ -57,6 +60,7 @@ from jaxgan.state import GAN, GANState, pack_samples, penalty_weight
 
 REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomness
 AUG_STREAM = 0xA06  # ... for DiffAugment of D's inputs
+ADA_STREAM = 0xADA  # folded into an augmentation key for ADA's transforms
 LABEL_STREAM = 0x1AB  # ... for the labels of generated samples
 UNROLL_STREAM = 0x0E1  # folded into the step key for the unrolled look-ahead D updates
 PL_STREAM = 0x9A7  # folded into G's key for the path-length regularizer
@@ -129,10 +133,18 @@ class Generated(NamedTuple):
 
 # ---- the discriminator's side ------------------------------------------------------------
 
-def discriminate(gan: GAN, d_params, d_vars, x: jax.Array, labels, key: jax.Array, rows: jax.Array):
-  """D in training mode on augmented ``x [n, *shape]`` (global rows ``rows``) ->
-  ``(logits [n / pack], class logits [.., K] or None, vars)``."""
+def ada_p(state: GANState) -> jax.Array | None:
+  """ADA's augmentation probability in ``state`` (None without ADA)."""
+  return None if state.ada is None else state.ada.p
+
+
+def discriminate(gan: GAN, d_params, d_vars, x: jax.Array, labels, key: jax.Array, rows: jax.Array,
+                 aug_p: jax.Array | None = None):
+  """D in training mode on augmented ``x [n, *shape]`` (global rows ``rows``; DiffAugment,
+  then ADA with probability ``aug_p``) -> ``(logits [n / pack], class logits [.., K] or None, vars)``."""
   x = augment_batch(x, key, gan.augment, rows[0])
+  if gan.ada is not None:
+    x = ada.augment_batch(x, jax.random.fold_in(key, ADA_STREAM), aug_p, gan.ada.pipeline, rows[0])
   out, d_vars = apply_train_mode(gan.discriminator, d_params, d_vars, pack_samples(x, gan.pack), labels,
                                  dtype=gan.compute_dtype)
   logits, class_logits = out if isinstance(out, tuple) else (out, None)
@@ -156,11 +168,12 @@ def generate_batch(gan: GAN, g_params, g_vars, key: jax.Array, rows: jax.Array, 
   return fake, labels, g_vjp, g_vars
 
 
-def d_penalty(gan: GAN, d_params, d_vars, real, real_labels, fake, key, update_index, rows) -> jax.Array:
+def d_penalty(gan: GAN, d_params, d_vars, real, real_labels, fake, key, update_index, rows,
+              aug_p=None) -> jax.Array:
   """The regularizer's penalty (x reg_every on every reg_every-th update; always when
-  ``update_index`` is None). D sees the real batch's labels."""
+  ``update_index`` is None). D sees the real batch's labels (and its augmentations)."""
   d_fn = lambda x: discriminate(gan, d_params, d_vars, x, real_labels, jax.random.fold_in(key, AUG_STREAM),
-                                rows)[0]
+                                rows, aug_p)[0]
   value = lambda: gan.regularizer.penalty(d_fn, real, fake, key)
   if gan.reg_every == 1 or update_index is None:
     return value()
@@ -168,24 +181,28 @@ def d_penalty(gan: GAN, d_params, d_vars, real, real_labels, fake, key, update_i
                   lambda: jnp.zeros((), real.dtype))
 
 
-def d_objective(d_params, gan: GAN, d_vars, real, real_labels, fake, fake_labels, key, update_index, rows):
+def d_objective(d_params, gan: GAN, d_vars, real, real_labels, fake, fake_labels, key, update_index, rows,
+                aug_p=None):
   """D's loss on one real and one generated batch: GAN loss + penalty (+ AC-GAN term),
-  as ``(loss, (D's vars, metrics))``; differentiated in ``d_params``.
+  as ``(loss, (D's vars, metrics))``; differentiated in ``d_params``. ``aug_p``: ADA's
+  probability (with ADA the metrics hold ``d_real_sign``, the batch's mean sign of D(real)).
 
   Augmentation draws per global example (no device index in its key); the penalty's
   randomness is per device (and per microbatch)."""
   aug_key = jax.random.fold_in(key, AUG_STREAM)
   real_logits, real_classes, d_vars = discriminate(gan, d_params, d_vars, real, real_labels,
-                                                   jax.random.fold_in(aug_key, 0), rows)
+                                                   jax.random.fold_in(aug_key, 0), rows, aug_p)
   fake_logits, fake_classes, d_vars = discriminate(gan, d_params, d_vars, fake, fake_labels,
-                                                   jax.random.fold_in(aug_key, 1), rows)
+                                                   jax.random.fold_in(aug_key, 1), rows, aug_p)
   reg_key = jax.random.fold_in(jax.random.fold_in(key, REG_STREAM), rows[0])
-  reg = d_penalty(gan, d_params, d_vars, real, real_labels, fake, reg_key, update_index, rows)
+  reg = d_penalty(gan, d_params, d_vars, real, real_labels, fake, reg_key, update_index, rows, aug_p)
   weight = penalty_weight(gan, update_index)
   total = gan.loss.d_loss(real_logits, fake_logits) + weight * reg
   aux = {"d_penalty": reg} if gan.regularizer.uses_input_gradients else {}
   if gan.reg_weight_final >= 0:
     aux["d_penalty_weight"] = jnp.asarray(weight, jnp.float32)
+  if gan.ada is not None:
+    aux["d_real_sign"] = jnp.mean(jnp.sign(real_logits))
   if real_classes is not None:
     aux["d_class_loss"] = class_loss(real_classes, real_labels) + class_loss(fake_classes, fake_labels)
     total = total + gan.aux_weight * aux["d_class_loss"]
@@ -212,15 +229,29 @@ def d_gradients(gan: GAN, state: GANState, real, real_labels, fake, fake_labels,
   chex.assert_equal_shape([real, fake])
   (_, (d_vars, metrics)), grads = jax.value_and_grad(d_objective, has_aux=True)(
       state.d_params, gan, state.d_vars, real, real_labels, lax.stop_gradient(fake), fake_labels,
-      key, update_index, rows)
+      key, update_index, rows, ada_p(state))
   return grads, d_vars, metrics
 
 
-def d_update(gan: GAN, state: GANState, grads, d_vars, metrics) -> tuple[GANState, Metrics]:
-  """Applies D's gradients (:func:`apply_d_grads`) and stores D's new variables."""
+def d_update(gan: GAN, state: GANState, grads, d_vars, metrics, per_device_batch: int
+             ) -> tuple[GANState, Metrics]:
+  """Applies D's gradients (:func:`apply_d_grads`), stores D's new variables and moves ADA's
+  probability (:func:`ada_update`)."""
   d_params, d_opt_state, grads = apply_d_grads(gan, state.d_params, state.d_opt_state, grads)
   metrics = metrics | {"d_grad_norm": optax.global_norm(grads)}
-  return state.replace(d_params=d_params, d_vars=d_vars, d_opt_state=d_opt_state), metrics
+  state = state.replace(d_params=d_params, d_vars=d_vars, d_opt_state=d_opt_state)
+  return ada_update(gan, state, metrics, per_device_batch)
+
+
+def ada_update(gan: GAN, state: GANState, metrics, per_device_batch: int) -> tuple[GANState, Metrics]:
+  """ADA's heuristic after a D update (:func:`jaxgan.ada.update`) on the devices' mean
+  ``d_real_sign``; adds ``ada_p`` (the probability this update used) to the metrics."""
+  if gan.ada is None:
+    return state, metrics
+  sign = lax.pmean(metrics["d_real_sign"], AXIS)
+  images = per_device_batch * lax.psum(1, AXIS)
+  new = ada.update(gan.ada, state.ada, sign, images)
+  return state.replace(ada=new), metrics | {"ada_p": state.ada.p}
 
 
 def micro_slice(x, j, micro: int):
@@ -290,7 +321,7 @@ def d_step(gan: GAN, per_device_batch: int, state: GANState, inputs: StepInputs,
 
     d_vars, (grads, metrics) = accumulate(d_micro, state.d_vars, accum)
     generated = None
-  state, metrics = d_update(gan, state, grads, d_vars, metrics)
+  state, metrics = d_update(gan, state, grads, d_vars, metrics, per_device_batch)
   return state, metrics, generated
 
 
@@ -302,7 +333,7 @@ def look_ahead(gan: GAN, state: GANState, real, real_labels, fake, fake_labels, 
   def body(carry, k):
     d_params, d_opt_state, d_vars = carry
     grads, (d_vars, _) = jax.grad(d_objective, has_aux=True)(
-        d_params, gan, d_vars, real, real_labels, fake, fake_labels, k, None, rows)
+        d_params, gan, d_vars, real, real_labels, fake, fake_labels, k, None, rows, ada_p(state))
     d_params, d_opt_state, _ = apply_d_grads(gan, d_params, d_opt_state, grads)
     return (d_params, d_opt_state, d_vars), None
 
@@ -319,11 +350,11 @@ def g_objective(gan: GAN, state: GANState, fake, fake_labels, real, real_labels,
     d_params, d_vars = look_ahead(gan, state, real, real_labels, fake, fake_labels,
                                   jax.random.fold_in(key, UNROLL_STREAM), rows)
   fake_logits, fake_classes, _ = discriminate(gan, d_params, d_vars, fake, fake_labels,
-                                              jax.random.fold_in(aug_key, 0), rows)
+                                              jax.random.fold_in(aug_key, 0), rows, ada_p(state))
   real_logits = None
   if gan.loss.g_uses_real:  # relativistic losses compare with D on real data (no gradient to G)
-    real_logits = lax.stop_gradient(
-        discriminate(gan, d_params, d_vars, real, real_labels, jax.random.fold_in(aug_key, 1), rows)[0])
+    real_logits = lax.stop_gradient(discriminate(gan, d_params, d_vars, real, real_labels,
+                                                 jax.random.fold_in(aug_key, 1), rows, ada_p(state))[0])
   g_loss = gan.loss.g_loss(fake_logits, real_logits)
   if fake_classes is not None:
     g_loss = g_loss + gan.aux_weight * class_loss(fake_classes, fake_labels)

@@ -99,6 +99,27 @@ def test_builder_prepares_and_pipeline_serves(tmp_path):
   assert data_lib.build(config.data, 8, seed=3).next()["x"].shape == (8, 32, 32, 1)
 
 
+def test_a_limited_subset_is_fixed_nested_and_checked(tmp_path):
+  """data.limit: the same examples whatever the run's seed, a smaller subset inside a larger
+  one; more than the split holds, or a data set that is not stored, is refused."""
+  manual = _write_mnist_like(str(tmp_path / "manual"))
+  ids = {}
+  for limit, seed in ((10, 0), (10, 5), (16, 0)):
+    config = _config("mnist", manual, tmp_path / "prepared", limit=limit)
+    source = data_lib.build(config.data, 2, seed=seed)
+    assert source.num_examples == limit
+    seen = np.concatenate([source.next()["x"][:, 0, 0, 0] for _ in range(limit // 2)])
+    ids[limit, seed] = set(np.round((seen + 1.0) * 255.0 / 2.0).astype(int).tolist())
+    assert len(ids[limit, seed]) == limit  # an epoch sees each chosen example once
+  assert ids[10, 0] == ids[10, 5] and ids[10, 0] < ids[16, 0]
+  with pytest.raises(DataError, match="data.limit=30 exceeds the 24 examples"):
+    data_lib.build(_config("mnist", manual, tmp_path / "prepared", limit=30).data, 2, seed=0)
+  digits = config_lib.default_config()
+  digits.data.limit = 10
+  with pytest.raises(config_lib.ConfigError, match="'digits' is not one"):
+    data_lib.spec(digits.data)
+
+
 def test_missing_files_are_listed(tmp_path):
   manual = _write_mnist_like(str(tmp_path / "manual"))
   os.remove(os.path.join(manual, "t10k-labels-idx1-ubyte.gz"))

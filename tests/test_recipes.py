@@ -29,7 +29,9 @@ _IN_DRIFT_CHECK = set(results.fingerprint_recipes())
 _PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_paper", "ring8_pacgan4_paper",
                    "grid25_pacgan2_paper", "grid25_pacgan3_paper", "grid25_pacgan4_paper",
                    # CPU-sized variants of cifar10_r3gan / cifar10_stylegan2 (other data and widths)
-                   "fashion_mnist_r3gan", "fashion_mnist_stylegan2"}
+                   "fashion_mnist_r3gan", "fashion_mnist_stylegan2",
+                   # ... and of cifar10_stylegan2_ada (2,000 images, with and without ADA)
+                   "fashion_mnist_stylegan2_2k", "fashion_mnist_stylegan2_ada"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
                       marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
                       else ())
@@ -40,7 +42,7 @@ CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
 def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   config = config_lib.load(path)
   if config.data.name not in ("ring8", "grid25"):
-    config.data.name, config.data.num_examples = "synthetic_images", 64
+    config.data.name, config.data.num_examples, config.data.limit = "synthetic_images", 64, 0
   config.model.g_width = min(config.model.g_width, 8)
   config.model.d_width = min(config.model.d_width, 8)
   if "r3gan" in (config.model.generator, config.model.discriminator):  # widths per stage

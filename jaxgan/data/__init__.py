@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxgan.data import folder, images, real, tfds_builders, toy
 from jaxgan.data.source import ArraySource, BatchSource, next_step_input, split_for_devices
-from jaxgan.errors import DataError
+from jaxgan.errors import ConfigError, DataError
 from jaxgan.registry import Registry
 from jaxgan.spec import DataSpec
 
@@ -64,6 +64,7 @@ class DataSet:
   native: tuple[int, int] | None = None
   reference_split: str = "train"
   modes: Callable[[], tuple[np.ndarray, float]] | None = None
+  subsets: bool = False  # data.limit can train on a subset of it (stored data sets)
   feature_extractor: Callable[[DataSpec], str] = _inception
   metrics: tuple[str, ...] = ()
   prepare: Callable[[ml_collections.ConfigDict], Any] | None = None
@@ -129,10 +130,15 @@ def _stored(name: str, spec_fn, split_fn, **facts) -> DataSet:
   return DataSet(
       spec=spec_fn,
       source=lambda cfg, batch_size, seed, shard: real.GrainSource(
-          spec_fn(cfg), split_fn(cfg, cfg.split), batch_size, seed, cfg.prefetch, cfg.in_memory_mb,
-          shard, cfg.workers),
+          spec_fn(cfg), _limited(split_fn(cfg, cfg.split), cfg), batch_size, seed, cfg.prefetch,
+          cfg.in_memory_mb, shard, cfg.workers),
       arrays=lambda cfg, split: real.arrays(spec_fn(cfg), split_fn(cfg, split)),
-      **facts)
+      subsets=True, **facts)
+
+
+def _limited(source, cfg):
+  """The training source, or its ``data.limit``-example subset (:func:`jaxgan.data.real.subset`)."""
+  return real.subset(source, cfg.limit, f"{cfg.name}'s {cfg.split} split") if cfg.limit > 0 else source
 
 
 def _real(name: str, resolution: int, channels: int, classes: int, **facts) -> DataSet:
@@ -161,8 +167,13 @@ DATASETS.register("image_folder")(_stored(
 
 
 def dataset(data_config: ml_collections.ConfigDict) -> DataSet:
-  """The registry entry of ``data_config.name``."""
-  return DATASETS.get(data_config.name)
+  """The registry entry of ``data_config.name`` (refusing a ``data.limit`` it cannot honour)."""
+  entry = DATASETS.get(data_config.name)
+  if data_config.get("limit", 0) > 0 and not entry.subsets:
+    stored = ", ".join(n for n in DATASETS if DATASETS.get(n).subsets)
+    raise ConfigError(f"data.limit={data_config.limit} trains on a subset of a stored data set ({stored}); "
+                      f"{data_config.name!r} is not one. Set data.limit=0.")
+  return entry
 
 
 def spec(data_config: ml_collections.ConfigDict) -> DataSpec:

@@ -80,6 +80,24 @@ class InMemory:
     return {"image": self.images[index], "label": self.labels[index]}
 
 
+SUBSET_SEED = 0x5B5E7  # the examples of a data.limit subset do not depend on the run's seed
+
+
+def subset(source, limit: int, name: str) -> "InMemory":
+  """``limit`` examples of ``source`` chosen at random with a fixed seed (:data:`SUBSET_SEED`),
+  in memory: the limited-data sets of ADA's experiments (Karras et al. 2020, Sec. 4: 2k-140k
+  images of FFHQ). The same ``limit`` gives the same images in every run; a larger one
+  holds them all (each subset is a prefix of one fixed permutation)."""
+  if limit > len(source):
+    raise DataError(f"data.limit={limit} exceeds the {len(source)} examples of {name}; choose at most "
+                    f"{len(source)} (0 uses them all).")
+  order = np.random.default_rng(SUBSET_SEED).permutation(len(source))[:limit]
+  if isinstance(source, InMemory):
+    return InMemory.from_arrays(source.images[order], source.labels[order])
+  records = [source[int(i)] for i in order]
+  return InMemory.from_arrays(np.stack([r["image"] for r in records]), np.asarray([r["label"] for r in records]))
+
+
 def stacked_source(cfg, split: str) -> "InMemory":
   """Stacked MNIST's ``split``, drawn over the same split of MNIST (:func:`stacked`)."""
   return stacked(InMemory(split_source(builder("mnist", cfg), "mnist", split)), STACKED_SEEDS.get(split, 2))
