@@ -44,6 +44,7 @@ import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from jaxgan.errors import ConfigError
 from jaxgan.registry import Registry
@@ -113,7 +114,9 @@ def rotate2d(theta=None, cos=None, sin=None) -> jax.Array:
   return _m3([[c, -s, 0], [s, c, 0], [0, 0, 1]])
 
 
-LUMA = jnp.asarray([1.0, 1.0, 1.0, 0.0]) / math.sqrt(3.0)  # luma axis in [r, g, b, 1]
+# Luma axis in [r, g, b, 1] (numpy: importing jaxgan must not start a JAX backend before
+# jax.distributed.initialize in multi-process runs).
+LUMA = np.asarray([1.0, 1.0, 1.0, 0.0], np.float32) / np.float32(math.sqrt(3.0))
 
 
 def translate3d(t) -> jax.Array:
