@@ -31,7 +31,9 @@ _PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_pape
                    # CPU-sized variants of cifar10_r3gan / cifar10_stylegan2 (other data and widths)
                    "fashion_mnist_r3gan", "fashion_mnist_stylegan2",
                    # ... and of cifar10_stylegan2_ada (2,000 images, with and without ADA)
-                   "fashion_mnist_stylegan2_2k", "fashion_mnist_stylegan2_ada"}
+                   "fashion_mnist_stylegan2_2k", "fashion_mnist_stylegan2_ada",
+                   # cifar10_stylegan2_ada is this recipe plus ADA and runs by default
+                   "cifar10_stylegan2"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
                       marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
                       else ())
