@@ -320,7 +320,8 @@ def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 50
   Uses the EMA generator when the run keeps one. Latent ``i`` comes from
   ``fold_in(PRNGKey(seed), i)``, so the first 64 samples are the same whatever ``num``
   is: a fixed latent batch that shows progress over training. Class-conditional GANs get
-  the labels of :func:`sample_labels` (one class, or all classes in turn).
+  the labels of :func:`sample_labels` (one class, or all classes in turn). Images are
+  clipped to [-1, 1].
   """
   params, g_vars = sampling_params(state), state.g_vars
   key = jax.random.PRNGKey(seed)
@@ -329,7 +330,11 @@ def iter_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 50
   for start in range(0, num, chunk):
     rows = jnp.arange(start, min(start + chunk, num))
     z = latents(key, gan.latent_dim, rows)
-    yield np.asarray(gen(params, g_vars, z, None if labels is None else labels[start:start + chunk]))
+    x = np.asarray(gen(params, g_vars, z, None if labels is None else labels[start:start + chunk]))
+    # Generators without a final tanh (StyleGAN2, R3GAN) can step outside [-1, 1]; samples
+    # are clipped to the image range, as the reference implementations clamp when they
+    # quantize to uint8 for pictures and metrics.
+    yield np.clip(x, -1.0, 1.0) if gan.spec.kind == "image" else x
 
 
 def generate_samples(gan: GAN, state: GANState, num: int, seed: int, chunk: int = 500,

@@ -45,3 +45,10 @@ def test_digits_classifier_on_real_digits():
   assert one_class["classes_found"] <= 3 and one_class["max_class_share"] > 0.9
   with pytest.raises(ValueError, match="grayscale"):
     digits.digits_class_stats(np.zeros((2, 16, 16, 3)))
+
+
+def test_a_metrics_own_std_is_printed_without_members():
+  """KID records its own spread over subsets as ``kid_std``; that is not a many-seed summary."""
+  from jaxgan.metrics.evaluators import _value
+  assert _value({"kid": 107.4, "kid_std": 6.5}, "kid") == "kid=107.4"
+  assert _value({"fd": 2.0, "fd_std": 0.5, "fd_members": [1.5, 2.5]}, "fd") == "fd=2 +- 0.5 (1.5, 2.5)"

@@ -545,7 +545,8 @@ def compute_metrics(ctx: EvalContext, names: list[str] | None, num_samples: int 
 def _value(record: dict, key: str) -> str:
   value = record[key]
   text = f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
-  if f"{key}_std" in record and len(set(record[f"{key}_members"])) > 1:  # across members: mean +- std (each)
+  # Across members: mean +- std (each). A metric's own "<key>_std" (KID's over subsets) has no members.
+  if f"{key}_std" in record and len(set(record.get(f"{key}_members", ()))) > 1:
     each = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in record[f"{key}_members"])
     text += f" +- {record[f'{key}_std']:.3g} ({each})"
   return text
