@@ -46,6 +46,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from jaxgan.augment import row_keys
 from jaxgan.errors import ConfigError
 from jaxgan.registry import Registry
 
@@ -134,12 +135,9 @@ def rotate3d(v: jax.Array, theta) -> jax.Array:
   return jnp.eye(4).at[:3, :3].set(r)
 
 
-def _applies(key: jax.Array, prob) -> jax.Array:
-  return jax.random.uniform(key) < prob
-
-
 def _pick(key: jax.Array, prob, matrix: jax.Array, identity: jax.Array) -> jax.Array:
-  return jnp.where(_applies(key, prob), matrix, identity)
+  """``matrix`` with probability ``prob`` (decided by ``key``), else ``identity``."""
+  return jnp.where(jax.random.uniform(key) < prob, matrix, identity)
 
 
 def _rotation_prob(p) -> jax.Array:
@@ -150,18 +148,20 @@ def _rotation_prob(p) -> jax.Array:
 # ---- transforms (draw functions) ---------------------------------------------------------
 # Each gets (key, p, height, width); keys: fold_in 0 decides whether it applies, 1 draws it.
 
-def _geometric(name: str, order: int, **kw):
+def _transform(kind: str, name: str, order: int, **kw):
+  """Decorator: registers a draw function as transform ``name`` of ``kind``."""
   def register(draw):
-    TRANSFORMS.register(name)(Transform("geometric", draw, order, **kw))
+    TRANSFORMS.register(name)(Transform(kind, draw, order, **kw))
     return draw
   return register
+
+
+def _geometric(name: str, order: int, **kw):
+  return _transform("geometric", name, order, **kw)
 
 
 def _color(name: str, order: int, **kw):
-  def register(draw):
-    TRANSFORMS.register(name)(Transform("color", draw, order, **kw))
-    return draw
-  return register
+  return _transform("color", name, order, **kw)
 
 
 @_geometric("xflip", 0)
@@ -191,25 +191,18 @@ def _scale(key, p, h, w, std: float = 0.2):
   return _pick(jax.random.fold_in(key, 0), p, scale2d(1 / s, 1 / s), jnp.eye(3))
 
 
-def _rotation(key, p, max_frac: float = 1.0):
+# One draw function, registered twice: before aniso ("rotate") and after it.
+@_geometric("rotate_after_aniso", 6, part_of="rotate")
+@_geometric("rotate", 4)
+def _rotation(key, p, h, w, max_frac: float = 1.0):
   theta = (jax.random.uniform(jax.random.fold_in(key, 1)) * 2 - 1) * math.pi * max_frac
   return _pick(jax.random.fold_in(key, 0), _rotation_prob(p), rotate2d(theta), jnp.eye(3))
-
-
-@_geometric("rotate", 4)
-def _rotate_pre(key, p, h, w):
-  return _rotation(key, p)
 
 
 @_geometric("aniso", 5)
 def _aniso(key, p, h, w, std: float = 0.2):
   s = jnp.exp2(jax.random.normal(jax.random.fold_in(key, 1)) * std)
   return _pick(jax.random.fold_in(key, 0), p, scale2d(1 / s, s), jnp.eye(3))
-
-
-@_geometric("rotate_after_aniso", 6, part_of="rotate")
-def _rotate_post(key, p, h, w):
-  return _rotation(key, p)
 
 
 @_geometric("xfrac", 7)
@@ -378,7 +371,7 @@ def augment_batch(x: jax.Array, key: jax.Array, p, pipeline: tuple[str, ...],
   (``first_row``: its place in the global batch), so a run does not depend on the device count."""
   if not pipeline:
     return x
-  keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(first_row + jnp.arange(x.shape[0]))
+  keys = row_keys(key, first_row, x.shape[0])
   return jax.vmap(lambda image, k: augment_image(image, k, p, pipeline))(x, keys)
 
 

@@ -81,6 +81,12 @@ def check_policy(policy: str, data_kind: str) -> tuple[str, ...]:
   return names
 
 
+def row_keys(key: jax.Array, first_row: jax.Array | int, count: int) -> jax.Array:
+  """Keys ``fold_in(key, first_row + i)`` for ``i < count``: one per example, by its row in the
+  global batch, so an augmentation does not depend on how the batch is split over devices."""
+  return jax.vmap(lambda i: jax.random.fold_in(key, i))(first_row + jnp.arange(count))
+
+
 def augment_batch(x: jax.Array, key: jax.Array, policy: tuple[str, ...], first_row: jax.Array | int = 0
                   ) -> jax.Array:
   """Applies ``policy`` to ``x [B, H, W, C]``; example ``i`` uses ``fold_in(key, first_row + i)``.
@@ -89,7 +95,7 @@ def augment_batch(x: jax.Array, key: jax.Array, policy: tuple[str, ...], first_r
   """
   if not policy:
     return x
-  keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(first_row + jnp.arange(x.shape[0]))
+  keys = row_keys(key, first_row, x.shape[0])
 
   def one(image, k):
     for n, name in enumerate(policy):

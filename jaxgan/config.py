@@ -27,11 +27,11 @@ STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data
                        "train.num_seeds", "vae.arch", "vae.hidden", "vae.depth", "vae.width",
                        "vae.likelihood", "pixelcnn.channels", "pixelcnn.layers", "pixelcnn.first_kernel",
                        "pixelcnn.kernel", "pixelcnn.head", "pixelcnn.likelihood", "pixelcnn.conditional")
-# Keys where only part of the value is structural: EMA on or off adds or removes a
-# parameter copy from the state, whatever the decay.
-STRUCTURAL_VIEWS = {"train.ema_decay": lambda decay: "on" if decay > 0 else "off",
-                    # ADA on or off adds or removes its probability from the state.
-                    "train.ada_pipeline": lambda pipeline: "on" if pipeline.strip() else "off"}
+# Keys where only part of the value is structural, with what they switch: EMA on or off
+# adds or removes a parameter copy from the state, whatever the decay; ADA on or off its
+# probability, whatever the pipeline.
+STRUCTURAL_VIEWS = {"train.ema_decay": ("EMA", lambda decay: "on" if decay > 0 else "off"),
+                    "train.ada_pipeline": ("ADA", lambda pipeline: "on" if pipeline.strip() else "off")}
 # Keys of earlier versions and where they live now. Workdirs written before a rename are
 # read with their keys moved (their checkpoints resume unchanged); a renamed key given on
 # the command line or in a recipe is refused naming its new place.
@@ -493,8 +493,7 @@ def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.C
   unused = {f"model.{s}." for s in _unused_sections(a) & _unused_sections(b)}
   diffs = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
            if k.startswith(STRUCTURAL_PREFIXES) and not k.startswith(tuple(unused)) and a.get(k) != b.get(k)]
-  for key, view in STRUCTURAL_VIEWS.items():
+  for key, (what, view) in STRUCTURAL_VIEWS.items():
     if view(a[key]) != view(b[key]):
-      what = key.split(".")[-1].split("_")[0].upper()  # EMA, ADA
       diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} ({what} {view(a[key])} -> {view(b[key])})")
   return diffs
