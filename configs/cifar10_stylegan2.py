@@ -7,12 +7,13 @@ Adversarial Networks with Limited Data", arXiv:2006.06676; ``train.py --cfg=cifa
   and no path-length regularization (both off in that configuration).
 * D: residual, minibatch standard deviation over groups of 32.
 * Non-saturating loss, lazy R1 with gamma 0.01 every 16 D updates; Adam lr 0.0025,
-  betas (0, 0.99); batch 64; EMA half-life 500k images (0.5^(64 / 5e5) = 0.99991).
+  betas (0, 0.99); batch 64; EMA half-life 500k images, ramped up as min(500k, 0.05 x images
+  seen) (the reference's ``ema_kimg = 500``, ``ema_rampup = 0.05``).
 * 100,000 kimg in the reference (1,562,500 steps of 64); this recipe stops at 10,000 kimg
   (156,250 steps), where the paper's CIFAR-10 curves have flattened; change ``train.steps``.
 
 Differences from the reference, stated: no ADA (the ``cifar`` configuration uses it:
-``cifar10_stylegan2_ada`` adds it), no EMA ramp-up (``ema_rampup = 0.05``), the networks are unconditional, and the
+``cifar10_stylegan2_ada`` adds it), the networks are unconditional, and the
 up/down-sampling convolutions are a [1, 3, 3, 1] resample followed by a 3x3 conv instead
 of the fused transposed/strided conv with the same filter.
 """
@@ -42,7 +43,8 @@ def get_config():
   config.train.g_lr = config.train.d_lr = 0.0025
   config.train.g_beta1 = config.train.d_beta1 = 0.0
   config.train.g_beta2 = config.train.d_beta2 = 0.99
-  config.train.ema_decay = 0.99991
+  config.train.ema_kimg = 500.0
+  config.train.ema_rampup = 0.05
   config.checkpoint.every = 5000
   config.log.sample_every = 5000
   return config

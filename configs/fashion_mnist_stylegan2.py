@@ -26,7 +26,8 @@ def get_config():
   config.model.stylegan2.mbstd_group = 4
   config.train.steps = 3000
   config.train.batch_size = 32
-  config.train.ema_decay = 0.995  # half-life ~140 steps of 3,000
+  config.train.ema_kimg = config.train.ema_rampup = 0.0
+  config.train.ema_decay = 0.995  # a constant decay: half-life ~140 steps of 3,000
   config.checkpoint.every = 250
   config.log.sample_every = 250
   return config

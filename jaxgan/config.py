@@ -27,11 +27,13 @@ STRUCTURAL_PREFIXES = ("method", "model.", "data.name", "data.resolution", "data
                        "train.num_seeds", "vae.arch", "vae.hidden", "vae.depth", "vae.width",
                        "vae.likelihood", "pixelcnn.channels", "pixelcnn.layers", "pixelcnn.first_kernel",
                        "pixelcnn.kernel", "pixelcnn.head", "pixelcnn.likelihood", "pixelcnn.conditional")
-# Keys where only part of the value is structural, with what they switch: EMA on or off
-# adds or removes a parameter copy from the state, whatever the decay; ADA on or off its
-# probability, whatever the pipeline.
-STRUCTURAL_VIEWS = {"train.ema_decay": ("EMA", lambda decay: "on" if decay > 0 else "off"),
-                    "train.ada_pipeline": ("ADA", lambda pipeline: "on" if pipeline.strip() else "off")}
+# Keys where only part of the value is structural, with what they switch (a view of the
+# flat config): EMA on or off adds or removes a parameter copy from the state, whatever the
+# decay or half-life; ADA on or off its probability, whatever the pipeline.
+STRUCTURAL_VIEWS = {
+    ("train.ema_decay", "train.ema_kimg"): ("EMA", lambda c: "on" if c["train.ema_decay"] > 0 or c["train.ema_kimg"] > 0
+                                            else "off"),
+    ("train.ada_pipeline",): ("ADA", lambda c: "on" if c["train.ada_pipeline"].strip() else "off")}
 # Keys of earlier versions and where they live now. Workdirs written before a rename are
 # read with their keys moved (their checkpoints resume unchanged); a renamed key given on
 # the command line or in a recipe is refused naming its new place.
@@ -147,6 +149,8 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.d_beta2_final = -1.0
   c.train.anneal_steps = 0      # G updates over which the cosine schedules run; 0: train.steps
   c.train.ema_decay = 0.0       # EMA of G's parameters for sampling; 0 disables
+  c.train.ema_kimg = 0.0        # > 0 instead: the EMA's half-life in thousand images (StyleGAN2: 10)
+  c.train.ema_rampup = 0.0      # > 0: half-life at most this x the images seen so far (StyleGAN2-ADA: 0.05)
   c.train.unrolled_steps = 0    # unrolled GAN: G's loss against D after k look-ahead updates
   c.train.augment = ""          # DiffAugment policy on D's inputs, e.g. "color,translation,cutout"
   c.train.ada_pipeline = ""     # ADA (jaxgan.ada): "bgc" (the paper's), "bg", "blit", "color" or a comma list; "" off
@@ -154,6 +158,9 @@ def default_config() -> ml_collections.ConfigDict:
   c.train.ada_target = 0.6      # r_t = E[sign(D(real))] that p steers to; 0 keeps p fixed at ada_p
   c.train.ada_interval = 4      # D updates between adjustments of p
   c.train.ada_kimg = 500.0      # thousand images for p to move from 0 to 1
+  c.train.grow_from = 0         # progressive growing (jaxgan.growth) from this resolution, e.g. 4; 0 off
+  c.train.stable_kimg = 600.0   # ... thousand real images per stable phase (the ProGAN reference's 600)
+  c.train.fade_kimg = 600.0     # ... and per fade-in of the next resolution
   c.train.grad_accum = 1        # microbatches per D and G update (gradient accumulation)
   c.train.steps_per_dispatch = 1  # train steps per host dispatch (lax.scan); see jaxgan.step.multi_step
   c.train.num_devices = 0       # 0: all local devices
@@ -377,6 +384,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
                       f"{config.loss.g_reg_every}, {config.loss.pl_batch_shrink}, {config.loss.pl_decay}")
   if not 0.0 <= t.ema_decay < 1.0:
     raise ConfigError(f"train.ema_decay must be in [0, 1), got {t.ema_decay}")
+  if not (math.isfinite(t.ema_kimg) and t.ema_kimg >= 0 and math.isfinite(t.ema_rampup) and t.ema_rampup >= 0):
+    raise ConfigError(f"train.ema_kimg and train.ema_rampup must be finite and >= 0, got {t.ema_kimg} and "
+                      f"{t.ema_rampup}")
+  if t.ema_kimg > 0 and t.ema_decay > 0:
+    raise ConfigError(f"train.ema_decay={t.ema_decay} and train.ema_kimg={t.ema_kimg} both set the EMA's speed; "
+                      "set one (ema_kimg: a half-life in images, ema_decay: a decay per step) and the other to 0.")
+  if t.ema_rampup > 0 and t.ema_kimg == 0:
+    raise ConfigError("train.ema_rampup ramps the half-life of train.ema_kimg; set train.ema_kimg > 0 too.")
   for key in ("every", "keep"):
     if config.checkpoint[key] < 1:
       raise ConfigError(f"checkpoint.{key} must be >= 1, got {config.checkpoint[key]}")
@@ -493,7 +508,8 @@ def structural_differences(old: ml_collections.ConfigDict, new: ml_collections.C
   unused = {f"model.{s}." for s in _unused_sections(a) & _unused_sections(b)}
   diffs = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b))
            if k.startswith(STRUCTURAL_PREFIXES) and not k.startswith(tuple(unused)) and a.get(k) != b.get(k)]
-  for key, (what, view) in STRUCTURAL_VIEWS.items():
-    if view(a[key]) != view(b[key]):
-      diffs.append(f"{key}: {a[key]!r} -> {b[key]!r} ({what} {view(a[key])} -> {view(b[key])})")
+  for keys, (what, view) in STRUCTURAL_VIEWS.items():
+    if view(a) != view(b):
+      changed = ", ".join(f"{k}: {a[k]!r} -> {b[k]!r}" for k in keys if a[k] != b[k])
+      diffs.append(f"{changed} ({what} {view(a)} -> {view(b)})")
   return diffs

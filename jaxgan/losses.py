@@ -91,6 +91,16 @@ def wasserstein_d_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Ar
   return jnp.mean(fake_logits) - jnp.mean(real_logits)
 
 
+WGAN_DRIFT = 1e-3  # ProGAN's epsilon_drift (Karras et al. 2018, App. A.1)
+
+
+def wasserstein_drift_d_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
+  """ProGAN's critic loss (Karras et al. 2018, arXiv:1710.10196, App. A.1): the Wasserstein
+  loss plus a drift term ``epsilon E[l_real^2]`` (epsilon 0.001) that keeps the critic's
+  output near zero: ``E[l_fake] - E[l_real] + 0.001 E[l_real^2]``. Pair with the gradient penalty."""
+  return wasserstein_d_loss(real_logits, fake_logits) + WGAN_DRIFT * jnp.mean(jnp.square(real_logits))
+
+
 def least_squares_d_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
   """LSGAN discriminator loss (Mao et al. 2017, arXiv:1611.04076, eq. 2 with a=0, b=1):
   ``L_D = 1/2 E[(l_real - 1)^2] + 1/2 E[l_fake^2]``."""
@@ -147,6 +157,8 @@ LOSSES.register("hinge")(GANLoss(
     hinge_d_loss, critic_g_loss, "hinge D loss, -E[D(G(z))] G loss (Lim & Ye 2017; SNGAN)"))
 LOSSES.register("wasserstein")(GANLoss(
     wasserstein_d_loss, critic_g_loss, "Wasserstein critic (Arjovsky et al. 2017); pair with a GP or clipping"))
+LOSSES.register("wasserstein_drift")(GANLoss(
+    wasserstein_drift_d_loss, critic_g_loss, "Wasserstein critic + drift 0.001 E[D(x)^2] (ProGAN, Karras et al. 2018)"))
 LOSSES.register("least_squares")(GANLoss(
     least_squares_d_loss, least_squares_g_loss, "least squares, a=0 b=c=1 (Mao et al. 2017)"))
 LOSSES.register("relativistic_average")(GANLoss(

@@ -15,7 +15,7 @@ holding ``batches_per_step`` real batches per device.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 import ml_collections
 import numpy as np
@@ -49,6 +49,10 @@ class Method:
       held-out data the family offers (a VAE: ``iwae``, ``elbo``; an autoregressive
       model: ``exact``; a GAN: none, so only sample-based estimates such as Parzen
       windows apply to it). The metrics ``nll_<name>`` use them.
+    phase: ``(model, step) -> Phase(model, end, name)``: the static model that train step
+      ``step`` runs, the first step it no longer holds (None: to the end) and a name for
+      messages. One phase by default; a GAN that grows progressively
+      (:mod:`jaxgan.growth`) has one per resolution and fade, each compiled when reached.
   """
   build: Callable[[ml_collections.ConfigDict, DataSpec], Any]
   init_state: Callable[[Any, int], Any]
@@ -60,3 +64,11 @@ class Method:
   sampler_source: Callable[[Any], dict]
   describe: Callable[[ml_collections.ConfigDict, DataSpec], str]
   estimators: dict[str, Callable[..., tuple[np.ndarray, dict]]] = dataclasses.field(default_factory=dict)
+  phase: Callable[[Any, int], "Phase"] = lambda model, step: Phase(model, None, "")
+
+
+class Phase(NamedTuple):
+  """A stretch of training with one static model (see :attr:`Method.phase`)."""
+  model: Any
+  end: int | None
+  name: str

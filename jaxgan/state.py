@@ -14,7 +14,7 @@ import numpy as np
 import ml_collections
 import optax
 
-from jaxgan import ada, augment, losses, models, regularizers
+from jaxgan import ada, augment, growth, losses, models, regularizers
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.spec import DataSpec
@@ -80,6 +80,30 @@ class GAN:
   pl_batch_shrink: int = 2
   pl_decay: float = 0.01
   ada: ada.AdaSettings | None = None  # adaptive discriminator augmentation (jaxgan.ada)
+  growth: growth.Growth | None = None  # progressive growing's schedule (jaxgan.growth)
+  ema_half_life: float = 0.0  # > 0: the EMA's half-life in images (replaces ema_decay; see ema_beta)
+  ema_rampup: float = 0.0     # > 0: the half-life is at most ema_rampup x the images seen
+  batch_images: int = 0       # images per G update (the global batch), for the EMA's half-life
+
+  @property
+  def uses_ema(self) -> bool:
+    return self.ema_decay > 0 or self.ema_half_life > 0
+  phase: growth.Phase | None = None    # the phase this GAN's networks are cloned for (see at_phase)
+
+
+def ema_beta(gan: GAN, step: jax.Array) -> jax.Array | float:
+  """The EMA's decay for G update ``step`` (0-based): ``gan.ema_decay``, or from a half-life
+  of ``h`` images (StyleGAN2, Karras et al. 2020, App. B: 10k images; its reference's
+  ``ema_kimg``) ``0.5 ** (batch / h)``, with ``ema_rampup = r`` the half-life
+  ``min(h, r x images seen)`` (StyleGAN2-ADA's ``ema_rampup``: 0 at the start, so the EMA
+  follows G closely while G moves fast)."""
+  if gan.ema_half_life <= 0:
+    return gan.ema_decay
+  half_life = jnp.float32(gan.ema_half_life)
+  if gan.ema_rampup > 0:
+    seen = jnp.asarray(step, jnp.float32) * gan.batch_images
+    half_life = jnp.minimum(half_life, seen * gan.ema_rampup)
+  return 0.5 ** (gan.batch_images / jnp.maximum(half_life, 1e-8))
 
 
 def penalty_weight(gan: GAN, update_index: jax.Array | None) -> jax.Array | float:
@@ -213,15 +237,59 @@ def build_gan(config: ml_collections.ConfigDict, spec: DataSpec) -> GAN:
       latent_dim=config.model.latent_dim,
       n_critic=t.n_critic,
       ema_decay=t.ema_decay,
+      ema_half_life=float(t.ema_kimg) * 1000,
+      ema_rampup=float(t.ema_rampup),
+      batch_images=int(t.batch_size),
       num_classes=spec.num_classes if models.conditioning.is_conditional(config.model) else 0,
       aux_weight=float(config.loss.aux_weight),
       reg_every=int(config.loss.reg_every),
       unrolled_steps=int(t.unrolled_steps),
       augment=augment.check_policy(t.augment, spec.kind),
       ada=ada.settings_from_config(t, spec.kind, spec.shape[-1]),
+      growth=_growth(config, spec),
       compute_dtype=COMPUTE_DTYPES.get(config.dtype),
       grad_accum=int(t.grad_accum),
   )
+
+
+def _growth(config: ml_collections.ConfigDict, spec: DataSpec) -> growth.Growth | None:
+  """``train.grow_from``'s schedule, refused for networks that cannot grow."""
+  if not config.train.grow_from:
+    return None
+  g, d = models.networks(config.model)
+  if spec.kind != "image" or not (g.grows and d.grows):
+    raise ConfigError(f"train.grow_from={config.train.grow_from} grows the networks progressively; generator "
+                      f"{config.model.generator!r} and discriminator {config.model.discriminator!r} cannot "
+                      "grow (use model.generator = model.discriminator = 'progan', or train.grow_from=0).")
+  return growth.from_config(config.train, spec.shape[0])
+
+
+def at_phase(gan: GAN, phase: growth.Phase) -> GAN:
+  """``gan`` with both networks at ``phase``'s level and fade (cached: one object per
+  phase, so its compiled step and sampler are reused)."""
+  key = (id(gan), phase)
+  entry = _PHASE_CACHE.get(key)
+  if entry is None or entry[0] is not gan:
+    clone = lambda net: net.clone(level=phase.level, fading=phase.fading)
+    entry = (gan, dataclasses.replace(gan, generator=clone(gan.generator),
+                                      discriminator=clone(gan.discriminator), phase=phase))
+    _PHASE_CACHE[key] = entry
+  return entry[1]
+
+
+def at_step(gan: GAN, step: int) -> GAN:
+  """The GAN that train step ``step`` runs (``gan`` itself without progressive growing)."""
+  return gan if gan.growth is None else at_phase(gan, gan.growth.phase_at(step))
+
+
+def sampling_view(gan: GAN, state: GANState) -> tuple[GAN, GANState]:
+  """``(gan, state)`` at the state's phase, with the fade-in alpha its next step would use."""
+  if gan.growth is None:
+    return gan, state
+  step = int(np.asarray(state.step).reshape(-1)[0])
+  phased = at_step(gan, step)
+  g_vars, d_vars = growth.with_alpha(state.g_vars, state.d_vars, growth.alpha(phased.phase, step))
+  return phased, state.replace(g_vars=g_vars, d_vars=d_vars)
 
 
 def packed_shape(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
@@ -275,7 +343,7 @@ def _init_state(gan: GAN, root: jax.Array) -> GANState:
       d_vars=d_vars,
       g_opt_state=gan.g_tx.init(g_params),
       d_opt_state=gan.d_tx.init(d_params),
-      ema_params=jax.tree.map(jnp.copy, g_params) if gan.ema_decay > 0 else None,
+      ema_params=jax.tree.map(jnp.copy, g_params) if gan.uses_ema else None,
       ada=ada.init_state(gan.ada) if gan.ada is not None else None,
   )
 
@@ -359,6 +427,7 @@ def _cached(cache: dict, gan: GAN, make):
 # reused by another object while the entry exists.
 _GENERATE_CACHE: dict[int, tuple[GAN, Any]] = {}
 _INIT_CACHE: dict[int, tuple[GAN, Any]] = {}
+_PHASE_CACHE: dict[tuple[int, growth.Phase], tuple[GAN, GAN]] = {}
 
 
 def _jitted_generate(gan: GAN):

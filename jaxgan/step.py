@@ -29,6 +29,9 @@ Options composed here rather than chosen by name:
 * ``gan.path_length``: StyleGAN2's path-length penalty of G (:func:`path_length_grads`,
   lazy every ``gan.g_reg_every``-th G update), its gradients added to G's;
 * ``gan.reg_weight_final``: the penalty weight on a cosine (R3GAN's gamma schedule);
+* ``gan.phase``: progressive growing (:mod:`jaxgan.growth`): the networks run at the phase's
+  level, the fade-in alpha of ``state.step`` is put in their ``'growth'`` variables, and
+  the real batch is brought to the phase's resolution;
 * ``gan.compute_dtype``: mixed precision (:func:`apply_train_mode`);
 * ``gan.grad_accum = m``: every D and G update averages the gradients of ``m`` equal
   microbatches of the per-device batch, computed one after the other (``lax.scan``),
@@ -50,13 +53,13 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from jaxgan import ada
+from jaxgan import ada, growth
 from jaxgan.augment import augment_batch
 from jaxgan.regularizers import path_length_penalty
 from jaxgan.errors import ConfigError
 from jaxgan.latents import latents
 from jaxgan.parallel import AXIS, Metrics, StepFn
-from jaxgan.state import GAN, GANState, pack_samples, penalty_weight
+from jaxgan.state import GAN, GANState, ema_beta, pack_samples, penalty_weight
 
 REG_STREAM = 0x6E9  # folded into a D update's key for the regularizer's randomness
 AUG_STREAM = 0xA06  # ... for DiffAugment of D's inputs
@@ -401,7 +404,7 @@ def g_update(gan: GAN, state: GANState, grads, g_vars, g_loss) -> tuple[GANState
   g_params = optax.apply_updates(state.g_params, updates)
   ema = state.ema_params
   if ema is not None:
-    ema = optax.incremental_update(g_params, ema, step_size=1.0 - gan.ema_decay)
+    ema = optax.incremental_update(g_params, ema, step_size=1.0 - ema_beta(gan, state.step))
   state = state.replace(g_params=g_params, g_vars=g_vars, g_opt_state=g_opt_state, ema_params=ema)
   return state, {"g_loss": g_loss, "g_grad_norm": optax.global_norm(grads)}
 
@@ -473,6 +476,11 @@ def train_step(gan: GAN, per_device_batch: int, state: GANState,
   shape, conditional = gan.spec.shape, gan.num_classes > 0
   chex.assert_shape(batch["x"], (gan.n_critic, per_device_batch) + shape)
   chex.assert_type(batch["x"], jnp.float32)
+  if gan.phase is not None:  # progressive growing: this phase's alpha, and reals at its resolution
+    alpha = growth.alpha(gan.phase, state.step)
+    g_vars, d_vars = growth.with_alpha(state.g_vars, state.d_vars, alpha)
+    state = state.replace(g_vars=g_vars, d_vars=d_vars)
+    batch = {**batch, "x": growth.process_reals(batch["x"], gan.phase, alpha)}
   real_labels = batch["label"] if conditional else [None] * gan.n_critic
   if conditional:
     chex.assert_shape(real_labels, (gan.n_critic, per_device_batch))

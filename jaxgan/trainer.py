@@ -158,9 +158,25 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
   say(f"Training {model.method.describe(config, spec)}, {t.steps} steps of "
       f"batch {t.batch_size}{seeds} on {len(devices)} {devices[0].platform} device(s) ({t.parallel}); "
       f"workdir {workdir}" + ("" if hostmem.in_effect() == "system" else f"; host allocator {hostmem.in_effect()}"))
-  # Single steps only to realign a run resumed off a multiple of k (k changed in between).
-  step_fns = run_lib.parallel_step(model, devices, single=start % t.steps_per_dispatch != 0)
-  k = step_fns.steps_per_call
+  # One compiled step per phase (one for most runs; progressive growing has one per
+  # resolution and fade). Single steps realign a run resumed off a multiple of k (k changed
+  # in between) and keep a k-step call from crossing into the next phase.
+  k = t.steps_per_dispatch
+  phase = model.method.phase(model.model, start)
+
+  def phase_steps(phase) -> run_lib.ParallelStep:
+    if phase.name:
+      say(f"Step {step}: {phase.name}; compiling its train step.")
+    return run_lib.parallel_step(model._replace(model=phase.model), devices,
+                                 single=start % k != 0 or phase.end is not None)
+
+  def chunk_at(s: int) -> int:
+    """Steps in the call that starts at step ``s``: ``k`` when it is aligned and stays in its phase."""
+    end = model.method.phase(model.model, s).end
+    return k if s % k == 0 and (end is None or s + k <= end) else 1
+
+  step = start
+  step_fns = phase_steps(phase)
   # XLA:CPU runs each device's part of a step on a shared thread pool; with several steps
   # queued by asynchronous dispatch, parts of different steps can occupy every thread while
   # each waits in an all-reduce for a partner that never gets one (seen as an aborted
@@ -174,7 +190,7 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
   real_points = data_lib.reference_points(config.data, reporting.SCATTER_POINTS, config.seed)
   stop = StopRequest()
   metrics: dict[str, float] = {}
-  began, step, stopping = time.perf_counter(), start, False
+  began, stopping = time.perf_counter(), False
   wall_s = time.time()
   last_picture = None
 
@@ -209,10 +225,13 @@ def _train_in(layout: Workdir, config: ml_collections.ConfigDict, model: run_lib
 
   try:
     while step < t.steps:
-      chunk = k if step % k == 0 else 1
+      if phase.end is not None and step >= phase.end:
+        phase = model.method.phase(model.model, step)
+        step_fns = phase_steps(phase)
+      chunk = chunk_at(step)
       state, step_metrics = (step_fns.call if chunk == k else step_fns.single)(state, feed.take(chunk))
       if step + chunk < t.steps:
-        feed.prefetch(k if (step + chunk) % k == 0 else 1)  # while the step runs
+        feed.prefetch(chunk_at(step + chunk))  # while the step runs
       if one_step_in_flight:
         jax.block_until_ready(step_metrics)
       step += chunk

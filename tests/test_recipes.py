@@ -33,7 +33,9 @@ _PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_pape
                    # ... and of cifar10_stylegan2_ada (2,000 images, with and without ADA)
                    "fashion_mnist_stylegan2_2k", "fashion_mnist_stylegan2_ada",
                    # cifar10_stylegan2_ada is this recipe plus ADA and runs by default
-                   "cifar10_stylegan2"}
+                   "cifar10_stylegan2",
+                   # a CPU-sized variant of cifar10_progan (other data, widths and schedule)
+                   "fashion_mnist_progan"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
                       marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
                       else ())
@@ -54,6 +56,9 @@ def test_recipe_takes_two_steps_on_8_devices(path, tmp_path):
   if "stylegan2" in (config.model.generator, config.model.discriminator):
     config.model.stylegan2.max_channels = config.model.stylegan2.w_dim = 8
     config.model.stylegan2.mbstd_group = min(config.model.stylegan2.mbstd_group, 2)
+  if "progan" in (config.model.generator, config.model.discriminator):
+    config.model.progan.max_channels = 8
+    config.model.progan.mbstd_group = min(config.model.progan.mbstd_group, 2)
   config.train.n_critic = 1
   # 2 samples (or PacGAN packs) per device on 8 devices.
   config.train.steps, config.train.num_devices, config.train.steps_per_dispatch = 2, 8, 1

@@ -96,6 +96,11 @@ def test_structural_differences():
   assert config_lib.structural_differences(a, b) == []
   config_lib.apply_overrides(b, {"train.ema_decay": "0.5", "train.lr_schedule": "linear_decay"})
   assert config_lib.structural_differences(a, b) == ["train.ema_decay: 0.0 -> 0.5 (EMA off -> on)"]
+  # A half-life in images keeps the EMA on: decay 0.5 -> half-life 10k images changes no structure.
+  c = config_lib.default_config()
+  config_lib.apply_overrides(c, {"train.ema_kimg": "10"})
+  assert config_lib.structural_differences(b, c) == []
+  assert config_lib.structural_differences(a, c) == ["train.ema_kimg: 0.0 -> 10.0 (EMA off -> on)"]
   b.train.ema_decay = 0.0
   config_lib.apply_overrides(b, {"model.latent_dim": "10", "model.generator": "mlp"})
   diffs = config_lib.structural_differences(a, b)

@@ -5,8 +5,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxgan import config as config_lib
 from jaxgan import data
 from jaxgan import run as run_lib
+from jaxgan.errors import ConfigError
+from jaxgan.state import ema_beta
 from jaxgan.parallel import AXIS, replicate, shard, unreplicate
 from jaxgan.step import make_train_step
 
@@ -54,6 +57,30 @@ def test_pmap_on_8_devices_updates_everything():
   # EMA after one step: decay * init + (1 - decay) * new params.
   expected = jax.tree.map(lambda e, p: 0.9 * e + 0.1 * p, init.g_params, state.g_params)
   _assert_trees_close(state.ema_params, expected, 1e-5, 1e-7)
+
+
+def test_ema_half_life_in_images_with_its_ramp():
+  """StyleGAN2's EMA: beta = 0.5 ** (batch / half-life), the half-life ramped to
+  min(h, rampup x images seen); after the first update the EMA is G (beta 0 at 0 images)."""
+  config = tiny_dcgan_config(ema_kimg=0.16, ema_rampup=0.5)  # batch 16: half-life 160 images
+  gan, _, init = _setup(config)
+  betas = [float(ema_beta(gan, s)) for s in (0, 1, 10, 20, 100)]
+  seen = np.array([0, 1, 10, 20, 100]) * 16.0
+  want = 0.5 ** (16 / np.maximum(np.minimum(160.0, 0.5 * seen), 1e-8))
+  np.testing.assert_allclose(betas, want, rtol=1e-6)
+  assert betas[0] == 0.0 and betas[-1] == pytest.approx(0.5 ** 0.1)
+  state, _ = _run(config, 8, steps=2)
+  # beta(0) = 0: the EMA equals G after step 0; step 1 (16 images seen, half-life 8): beta 0.25.
+  one, _ = _run(config, 8, steps=1)
+  expected = jax.tree.map(lambda e, p: 0.25 * e + 0.75 * p, one.g_params, state.g_params)
+  _assert_trees_close(state.ema_params, expected, 1e-5, 1e-7)
+  _assert_trees_close(one.ema_params, one.g_params, 1e-6, 1e-8)
+  plain = tiny_dcgan_config(ema_kimg=0.16)  # no ramp: 0.5 ** 0.1 from the first update
+  assert float(ema_beta(_setup(plain)[0], 0)) == pytest.approx(0.5 ** 0.1)
+  with pytest.raises(ConfigError, match="both set"):
+    config_lib.validate(tiny_dcgan_config(ema_kimg=1.0, ema_decay=0.9))
+  with pytest.raises(ConfigError, match="ramps"):
+    config_lib.validate(tiny_dcgan_config(ema_rampup=0.05))
 
 
 @pytest.mark.parametrize("make_config", [toy_config, tiny_dcgan_config])

@@ -24,7 +24,7 @@ import flax.linen as nn
 import ml_collections
 
 from jaxgan.errors import ConfigError
-from jaxgan.models import conditioning, r3gan, resnet, stylegan2
+from jaxgan.models import conditioning, progan, r3gan, resnet, stylegan2
 from jaxgan.models.blocks import MINIBATCH, base_and_depth, check_attention_res, feature_sizes
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator, check_mlp_options
@@ -57,6 +57,8 @@ class Network:
     styles: a generator with a mapping network (``G(z, only_ws=True) -> ws``, ``G(z, ws=ws)``),
       which path-length regularization and the truncation trick need.
     check_options: value checks of its options (raise :class:`ConfigError`).
+    grows: it has ``level`` / ``fading`` fields and a ``'growth'`` alpha: progressive
+      growing (``train.grow_from``, :mod:`jaxgan.growth`) can train it.
   """
   module: type[nn.Module]
   kinds: tuple[str, ...]
@@ -67,6 +69,7 @@ class Network:
   conditional_norm: bool = False
   styles: bool = False  # a generator with a mapping network: G(z, only_ws=True), G(z, ws=ws), truncation
   check_options: Callable[[ml_collections.ConfigDict], None] = _no_check
+  grows: bool = False
 
   def option_defaults(self) -> dict[str, Any]:
     """``{option: the module's default}``."""
@@ -234,6 +237,37 @@ GENERATORS.register("stylegan2")(Network(
 DISCRIMINATORS.register("stylegan2")(Network(
     stylegan2.StyleGAN2Discriminator, ("image",), _stylegan2_d, section="stylegan2",
     options=("width", "max_channels", "mbstd_group"), check_options=_check_stylegan2))
+
+
+def _progan_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec) -> int:
+  _unconditional(cfg, "progan")
+  resolution = _square_resolution("progan", spec)
+  if resolution < 4 or resolution & (resolution - 1):
+    raise ConfigError(f"progan grows from 4x4 by doublings: the resolution must be a power of 2 >= 4, "
+                      f"got {resolution}; set data.resolution (e.g. 32: images are resized).")
+  return resolution
+
+
+def _progan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
+  if cfg.d_minibatch != "none":
+    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the progan discriminator has its own "
+                      "minibatch standard deviation (model.progan.mbstd_group); leave d_minibatch='none'.")
+  return dict(resolution=_progan_resolution(cfg, spec))
+
+
+def _check_progan(section: ml_collections.ConfigDict) -> None:
+  if section.width < 1 or section.max_channels < 1 or section.mbstd_group < 1:
+    raise ConfigError("model.progan: width, max_channels and mbstd_group must be >= 1, got "
+                      f"{section.width}, {section.max_channels}, {section.mbstd_group}.")
+
+
+GENERATORS.register("progan")(Network(
+    progan.ProGANGenerator, ("image",),
+    lambda cfg, spec: dict(resolution=_progan_resolution(cfg, spec), channels=spec.shape[-1]),
+    section="progan", options=("width", "max_channels"), check_options=_check_progan, grows=True))
+DISCRIMINATORS.register("progan")(Network(
+    progan.ProGANDiscriminator, ("image",), _progan_d, section="progan",
+    options=("width", "max_channels", "mbstd_group"), check_options=_check_progan, grows=True))
 
 
 def registered_networks() -> list[tuple[str, str, Network]]:
