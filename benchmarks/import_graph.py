@@ -22,7 +22,7 @@ COMMANDS = ("jaxgan.train", "jaxgan.sample", "jaxgan.evaluate", "jaxgan.benchmar
             "jaxgan.report", "jaxgan.reproduce")
 # The layers, top to bottom: a module may import its own layer or those below, never above.
 # Anything not listed is a part (models, data sets, losses, extractors, ...).
-LIBRARY = ("jaxgan.api", "jaxgan.results", "jaxgan.exporting", "jaxgan.reports", "jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.methods",
+LIBRARY = ("jaxgan.api", "jaxgan.results", "jaxgan.exporting", "jaxgan.reports", "jaxgan.trainer", "jaxgan.run", "jaxgan.speed", "jaxgan.sampling", "jaxgan.styles", "jaxgan.methods",
            "jaxgan.gan", "jaxgan.vae", "jaxgan.pixelcnn", "jaxgan.step", "jaxgan.state", "jaxgan.config", "jaxgan.metrics.evaluators",
            "jaxgan.metrics.periodic", "jaxgan.metrics.classifier", "jaxgan.data.tools", "jaxgan")
 BASE = ("jaxgan.errors", "jaxgan.registry", "jaxgan.spec", "jaxgan.workdir", "jaxgan.parallel",

@@ -199,3 +199,63 @@ def test_one_device_equals_eight_with_path_length():
     states.append(train_and_evaluate(c, tempfile.mkdtemp()).state)
   for a, b in zip(jax.tree.leaves(states[0]), jax.tree.leaves(states[1])):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_style_mixing_grid_and_truncation_sweep_from_the_command_line(tmp_path, capsys):
+  from jaxgan import sample, styles
+  from jaxgan.run import load_run
+  workdir = str(tmp_path / "run")
+  train_and_evaluate(stylegan2_config(steps=2), workdir)
+  run = load_run(workdir)
+  grid = styles.mixing_grid(run, rows=2, cols=3, mix_at=2, seed=0)
+  assert grid.shape == (12, 8, 8, 1) and np.all(grid[0] == 1.0)  # blank corner
+  samples = run.samples(5, seed=0)  # A = samples 0..2, B = samples 3..4 of seed 0
+  np.testing.assert_allclose(grid[1:4], samples[:3], rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(grid[[4, 8]], samples[3:5], rtol=1e-5, atol=1e-6)
+  # A cell equals G on B's styles below layer 2 and A's above (noise keyed by B).
+  g, state = run.gan.generator, run.state
+  variables = {"params": state.ema_params if state.ema_params is not None else state.g_params, **state.g_vars}
+  ws_a, ws_b = (g.apply(variables, z, None, train=False, only_ws=True)
+                for z in (jnp.asarray(run_latents(run, [0])), jnp.asarray(run_latents(run, [3]))))
+  layer = np.arange(ws_a.shape[1])[None, :, None]
+  cell = g.apply(variables, jnp.asarray(run_latents(run, [3])), None, train=False,
+                 ws=jnp.where(layer < 2, ws_b, ws_a))
+  np.testing.assert_allclose(grid[5], np.clip(np.asarray(cell[0]), -1, 1), rtol=1e-5, atol=1e-6)
+  with pytest.raises(ConfigError, match="mix_at"):
+    styles.mixing_grid(run, 2, 3, mix_at=run.gan.generator.num_layers())
+  sweep = styles.truncation_sweep(run, 2, [1.0, 0.0], seed=0)
+  np.testing.assert_allclose(sweep[0::2], samples[:2], rtol=1e-5, atol=1e-6)
+  # psi 0: every latent at w_avg (only the per-latent noise inputs still differ)
+  assert np.abs(sweep[1] - sweep[3]).max() < 0.1 * np.abs(sweep[0] - sweep[2]).max()
+  out = str(tmp_path / "mix.png")
+  assert sample.main(["--workdir", workdir, "--style_mixing", "2x3", "--mix_at", "2", "--out", out]) == 0
+  assert (tmp_path / "mix.png").exists() and "styles below layer 2" in capsys.readouterr().out
+  assert sample.main(["--workdir", workdir, "--truncation_sweep", "1,0.5,0", "--num", "2"]) == 0
+  assert (tmp_path / "run" / "samples" / "truncation_sweep.png").exists()
+  assert sample.main(["--workdir", workdir, "--style_mixing", "2x3", "--mix_at", "99"]) != 0
+
+
+def run_latents(run, rows):
+  from jaxgan.latents import latents
+  return latents(jax.random.PRNGKey(0), run.gan.latent_dim, jnp.asarray(rows))
+
+
+def test_samples_of_generators_without_tanh_are_clipped_to_the_image_range(tmp_path):
+  """StyleGAN2's output is linear: samples (pictures, metrics) are clipped to [-1, 1]."""
+  from jaxgan.run import load_run
+  from jaxgan.state import generate, sampling_params
+  workdir = str(tmp_path / "run")
+  train_and_evaluate(stylegan2_config(steps=2), workdir)
+  run = load_run(workdir)
+  # Scale the toRGB biases far out, so the raw output leaves [-1, 1].
+  params = jax.tree_util.tree_map_with_path(
+      lambda path, p: p + 5.0 if "bias" in jax.tree_util.keystr(path) and p.shape == (1,) else p,
+      sampling_params(run.state))
+  state = run.state.replace(ema_params=params) if run.state.ema_params is not None else run.state.replace(g_params=params)
+  run.state = state
+  z = run_latents(run, list(range(4)))
+  raw = np.asarray(generate(run.gan, params, state.g_vars, z))
+  assert raw.max() > 1.0
+  samples = run.samples(4, seed=0)
+  assert samples.min() >= -1.0 and samples.max() <= 1.0
+  np.testing.assert_allclose(samples, np.clip(raw, -1, 1), rtol=1e-5, atol=1e-6)
