@@ -120,9 +120,9 @@ def test_drift_loss_against_its_closed_form():
   np.testing.assert_allclose(float(losses.wasserstein_drift_d_loss(jnp.asarray(r), jnp.asarray(f))), want, rtol=1e-6)
 
 
-def progan_config(steps=12, **train):
+def progan_config(steps=12, resolution=R, **train):
   c = short_run(default_config(), steps=steps)
-  c.data.name, c.data.resolution, c.data.channels, c.data.num_examples = "synthetic_images", R, 1, 64
+  c.data.name, c.data.resolution, c.data.channels, c.data.num_examples = "synthetic_images", resolution, 1, 64
   c.model.generator = c.model.discriminator = "progan"
   c.model.latent_dim = 8
   c.model.progan.width = c.model.progan.max_channels = 8
@@ -138,19 +138,19 @@ def progan_config(steps=12, **train):
 
 
 def test_run_resumed_mid_fade_ends_where_an_uninterrupted_run_does(tmp_path):
-  full = train_and_evaluate(progan_config(14), str(tmp_path / "full"))
-  # Killed at step 4 (mid-fade of 8x8), resumed; then at 10 (mid-fade of 16x16), resumed to 14.
-  train_and_evaluate(progan_config(4), str(tmp_path / "resumed"))
-  train_and_evaluate(progan_config(10), str(tmp_path / "resumed"))
-  resumed = train_and_evaluate(progan_config(14), str(tmp_path / "resumed"))
-  assert resumed.step == full.step == 14
+  config = lambda steps, **train: progan_config(steps, resolution=8, **train)  # 4x4, fade 8x8, 8x8
+  full = train_and_evaluate(config(8), str(tmp_path / "full"))
+  # Killed at step 4 (mid-fade of 8x8: alpha 1/3), resumed to 8.
+  train_and_evaluate(config(4), str(tmp_path / "resumed"))
+  resumed = train_and_evaluate(config(8), str(tmp_path / "resumed"))
+  assert resumed.step == full.step == 8
   for a, b in zip(jax.tree.leaves(resumed.state), jax.tree.leaves(full.state)):
     np.testing.assert_array_equal(a, b)
   assert all(np.isfinite(v) for v in full.metrics.values())
   # Several steps per dispatch do not cross a phase boundary (a call that did would run a
   # step at the wrong level) and give the same run up to float rounding: XLA fuses the
   # scanned steps differently, and Adam with beta1 = 0 carries the 1e-7 differences along.
-  c = progan_config(14, steps_per_dispatch=2)
+  c = config(8, steps_per_dispatch=2)
   c.log.every = 2
   chunked = train_and_evaluate(c, str(tmp_path / "chunked"))
   for a, b in zip(jax.tree.leaves(chunked.state), jax.tree.leaves(full.state)):

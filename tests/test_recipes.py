@@ -35,7 +35,9 @@ _PAPER_VARIANTS = {"ring8_gan_paper", "ring8_pacgan2_paper", "ring8_pacgan3_pape
                    # cifar10_stylegan2_ada is this recipe plus ADA and runs by default
                    "cifar10_stylegan2",
                    # a CPU-sized variant of cifar10_progan (other data, widths and schedule)
-                   "fashion_mnist_progan"}
+                   "fashion_mnist_progan",
+                   # image_folder_stylegan2_64 is this recipe at 64 px (and runs by default)
+                   "image_folder_stylegan2_256"}
 CASES = [pytest.param(p, id=os.path.basename(p)[:-3],
                       marks=pytest.mark.slow if os.path.basename(p)[:-3] in _IN_DRIFT_CHECK | _PAPER_VARIANTS
                       else ())

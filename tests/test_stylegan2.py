@@ -259,3 +259,13 @@ def test_samples_of_generators_without_tanh_are_clipped_to_the_image_range(tmp_p
   samples = run.samples(4, seed=0)
   assert samples.min() >= -1.0 and samples.max() <= 1.0
   np.testing.assert_allclose(samples, np.clip(raw, -1, 1), rtol=1e-5, atol=1e-6)
+
+
+def test_auto_settings_follow_the_reference_heuristics():
+  """StyleGAN2-ADA's --cfg=auto: gamma = 0.0002 res^2 / batch, batch and EMA from the resolution."""
+  s = sg.auto_settings(1024, devices=8)
+  assert (s["batch_size"], s["mbstd_group"], s["width"], s["lr"]) == (32, 4, 1024, 0.002)
+  assert s["r1_gamma"] == pytest.approx(0.0002 * 1024 ** 2 / 32) and s["ema_kimg"] == 10.0
+  s = sg.auto_settings(64, devices=8)
+  assert (s["batch_size"], s["r1_gamma"], s["ema_kimg"]) == (64, pytest.approx(0.0128), 20.0)
+  assert sg.auto_settings(256, devices=1)["batch_size"] == 16  # one device: min(4096 / 256, 32)

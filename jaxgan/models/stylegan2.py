@@ -124,6 +124,21 @@ class ModulatedConv(nn.Module):
     return lrelu(y) if self.activate else y
 
 
+def auto_settings(resolution: int, devices: int = 8) -> dict:
+  """The StyleGAN2-ADA reference's ``--cfg=auto`` settings for ``resolution`` on ``devices``
+  accelerators (its ``train.py``: the per-resolution heuristics behind the paper configs):
+  batch ``max(min(devices * min(4096 / res, 32), 64), devices)``, minibatch-stddev group
+  ``min(batch / devices, 4)``, channel base 16384 below 512 px (``fmaps`` 0.5, else 32768),
+  learning rate 0.0025 (0.002 from 1024 px), R1 gamma ``0.0002 res^2 / batch``, EMA
+  half-life ``batch x 10 / 32`` thousand images ramped up at 0.05, 2 mapping layers.
+  ``width`` is jaxgan's channel base / 32."""
+  batch = max(min(devices * min(4096 // resolution, 32), 64), devices)
+  return dict(batch_size=batch, mbstd_group=min(batch // devices, 4),
+              width=(1024 if resolution >= 512 else 512), lr=(0.002 if resolution >= 1024 else 0.0025),
+              r1_gamma=0.0002 * resolution ** 2 / batch, ema_kimg=batch * 10 / 32, ema_rampup=0.05,
+              mapping_layers=2)
+
+
 def _channels(resolution: int, width: int, max_channels: int) -> int:
   """StyleGAN2's ``min(channel_base / resolution, channel_max)`` with ``channel_base = width * 32``."""
   return min(width * 32 // resolution, max_channels)
