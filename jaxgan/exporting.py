@@ -37,7 +37,9 @@ def export_generator(run: Run, platforms: Sequence[str] = PLATFORMS) -> jax.expo
   """The sampling function of ``run`` with its weights baked in, batch size symbolic."""
   latent_dim = int(run.config.model.latent_dim)
   conditional = run.sample_labels(1) is not None
-  model, state, method = run.model, run.sampling_state(), run.method  # one member of a many-seed run
+  method = run.method
+  # One member of a many-seed run; a growing GAN at its checkpoint's phase (a static choice).
+  model, state = method.sampling_view(run.model, run.sampling_state())
 
   def generate(z, labels=None):
     # The weights are constants of the exported program; the barrier keeps XLA from

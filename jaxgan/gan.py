@@ -48,4 +48,5 @@ METHOD = Method(
     sampler_source=lambda state: {"generator": "ema" if state.ema_params is not None else "live"},
     describe=_describe,
     phase=_phase,
+    sampling_view=sampling_view,
 )

@@ -53,6 +53,9 @@ class Method:
       ``step`` runs, the first step it no longer holds (None: to the end) and a name for
       messages. One phase by default; a GAN that grows progressively
       (:mod:`jaxgan.growth`) has one per resolution and fade, each compiled when reached.
+    sampling_view: ``(model, state) -> (model, state)`` as the sampler reads them (a growing
+      GAN: at the state's phase); ``sample`` and ``generate`` apply it themselves, and a
+      caller that traces ``generate`` (an export) applies it first, on the concrete state.
   """
   build: Callable[[ml_collections.ConfigDict, DataSpec], Any]
   init_state: Callable[[Any, int], Any]
@@ -65,6 +68,7 @@ class Method:
   describe: Callable[[ml_collections.ConfigDict, DataSpec], str]
   estimators: dict[str, Callable[..., tuple[np.ndarray, dict]]] = dataclasses.field(default_factory=dict)
   phase: Callable[[Any, int], "Phase"] = lambda model, step: Phase(model, None, "")
+  sampling_view: Callable[[Any, Any], tuple[Any, Any]] = lambda model, state: (model, state)
 
 
 class Phase(NamedTuple):

@@ -283,9 +283,15 @@ def at_step(gan: GAN, step: int) -> GAN:
 
 
 def sampling_view(gan: GAN, state: GANState) -> tuple[GAN, GANState]:
-  """``(gan, state)`` at the state's phase, with the fade-in alpha its next step would use."""
-  if gan.growth is None:
+  """``(gan, state)`` at the state's phase, with the fade-in alpha its next step would use
+  (``gan`` itself without progressive growing, or when it is already at a phase). The phase
+  is read from the state's step on the host: call it outside ``jit`` (as
+  :mod:`jaxgan.exporting` does before tracing)."""
+  if gan.growth is None or gan.phase is not None:
     return gan, state
+  if isinstance(state.step, jax.core.Tracer):
+    raise ValueError("sampling a growing GAN inside jit: apply jaxgan.state.sampling_view to the concrete "
+                     "state first (the phase is a static choice made from the step)")
   step = int(np.asarray(state.step).reshape(-1)[0])
   phased = at_step(gan, step)
   g_vars, d_vars = growth.with_alpha(state.g_vars, state.d_vars, growth.alpha(phased.phase, step))

@@ -179,3 +179,17 @@ def test_growth_is_refused_for_networks_that_cannot_grow_and_for_bad_schedules(t
       train_and_evaluate(progan_config(grow_from=start), str(tmp_path / f"b{start}"))
   with pytest.raises(ConfigError, match="stable_kimg"):
     train_and_evaluate(progan_config(stable_kimg=0.0), str(tmp_path / "c"))
+
+
+def test_an_exported_generator_of_a_run_mid_fade_draws_at_its_phase(tmp_path):
+  import jaxgan
+  from jaxgan.exporting import export_generator
+  from jaxgan.state import generate, sampling_params
+  trained = jaxgan.train(progan_config(4, resolution=8), str(tmp_path / "run"))  # step 4: fading in 8x8
+  run = load_run(str(tmp_path / "run"))
+  z = np.asarray(jax.random.normal(jax.random.key(0), (3, 8)))
+  exported = np.asarray(export_generator(run, ("cpu",)).call(jnp.asarray(z)))
+  np.testing.assert_allclose(exported, trained.generate(z), rtol=1e-6, atol=1e-6)
+  # ... which is not what the full network (its 8x8 layers alone, alpha 1) draws.
+  full = np.asarray(generate(run.gan, sampling_params(run.state), run.state.g_vars, jnp.asarray(z)))
+  assert np.abs(full - exported).max() > 1e-3
