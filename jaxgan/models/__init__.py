@@ -204,13 +204,25 @@ DISCRIMINATORS.register("r3gan")(Network(r3gan.R3GANDiscriminator, ("image",), _
                                          options=R3GAN_OPTIONS, check_options=_check_r3gan))
 
 
-def _stylegan2_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec) -> int:
-  _unconditional(cfg, "stylegan2")
-  resolution = _square_resolution("stylegan2", spec)
-  if resolution < 8 or resolution & (resolution - 1):
-    raise ConfigError(f"stylegan2 grows from a 4x4 constant by doublings: the resolution must be a power "
-                      f"of 2 >= 8, got {resolution}; set data.resolution (e.g. 32: images are resized).")
+def _doubling_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec, model: str, smallest: int,
+                         start: str) -> int:
+  """The square power-of-2 resolution (>= ``smallest``) of a network that doubles from 4x4."""
+  _unconditional(cfg, model)
+  resolution = _square_resolution(model, spec)
+  if resolution < smallest or resolution & (resolution - 1):
+    raise ConfigError(f"{model} grows from {start} by doublings: the resolution must be a power of 2 >= "
+                      f"{smallest}, got {resolution}; set data.resolution (e.g. 32: images are resized).")
   return resolution
+
+
+def _own_minibatch_stddev(cfg: ml_collections.ConfigDict, model: str) -> None:
+  if cfg.d_minibatch != "none":
+    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the {model} discriminator has its own "
+                      f"minibatch standard deviation (model.{model}.mbstd_group); leave d_minibatch='none'.")
+
+
+def _stylegan2_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec) -> int:
+  return _doubling_resolution(cfg, spec, "stylegan2", 8, "a 4x4 constant")
 
 
 def _stylegan2_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
@@ -218,9 +230,7 @@ def _stylegan2_g(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
 
 
 def _stylegan2_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
-  if cfg.d_minibatch != "none":
-    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the stylegan2 discriminator has its own "
-                      "minibatch standard deviation (model.stylegan2.mbstd_group); leave d_minibatch='none'.")
+  _own_minibatch_stddev(cfg, "stylegan2")
   return dict(resolution=_stylegan2_resolution(cfg, spec))
 
 
@@ -240,18 +250,11 @@ DISCRIMINATORS.register("stylegan2")(Network(
 
 
 def _progan_resolution(cfg: ml_collections.ConfigDict, spec: DataSpec) -> int:
-  _unconditional(cfg, "progan")
-  resolution = _square_resolution("progan", spec)
-  if resolution < 4 or resolution & (resolution - 1):
-    raise ConfigError(f"progan grows from 4x4 by doublings: the resolution must be a power of 2 >= 4, "
-                      f"got {resolution}; set data.resolution (e.g. 32: images are resized).")
-  return resolution
+  return _doubling_resolution(cfg, spec, "progan", 4, "4x4")
 
 
 def _progan_d(cfg: ml_collections.ConfigDict, spec: DataSpec) -> dict:
-  if cfg.d_minibatch != "none":
-    raise ConfigError(f"model.d_minibatch={cfg.d_minibatch!r}: the progan discriminator has its own "
-                      "minibatch standard deviation (model.progan.mbstd_group); leave d_minibatch='none'.")
+  _own_minibatch_stddev(cfg, "progan")
   return dict(resolution=_progan_resolution(cfg, spec))
 
 
