@@ -84,11 +84,12 @@ class GAN:
   ema_half_life: float = 0.0  # > 0: the EMA's half-life in images (replaces ema_decay; see ema_beta)
   ema_rampup: float = 0.0     # > 0: the half-life is at most ema_rampup x the images seen
   batch_images: int = 0       # images per G update (the global batch), for the EMA's half-life
+  phase: growth.Phase | None = None    # the phase this GAN's networks are cloned for (see at_phase)
 
   @property
   def uses_ema(self) -> bool:
+    """An EMA generator is kept: a decay per step or a half-life in images is set."""
     return self.ema_decay > 0 or self.ema_half_life > 0
-  phase: growth.Phase | None = None    # the phase this GAN's networks are cloned for (see at_phase)
 
 
 def ema_beta(gan: GAN, step: jax.Array) -> jax.Array | float:
