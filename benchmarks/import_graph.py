@@ -26,7 +26,7 @@ LIBRARY = ("jaxgan.api", "jaxgan.results", "jaxgan.exporting", "jaxgan.reports",
            "jaxgan.gan", "jaxgan.vae", "jaxgan.pixelcnn", "jaxgan.step", "jaxgan.state", "jaxgan.config", "jaxgan.metrics.evaluators",
            "jaxgan.metrics.periodic", "jaxgan.metrics.classifier", "jaxgan.data.tools", "jaxgan")
 BASE = ("jaxgan.errors", "jaxgan.registry", "jaxgan.spec", "jaxgan.workdir", "jaxgan.parallel",
-        "jaxgan.latents", "jaxgan.method", "jaxgan.cli")
+        "jaxgan.latents", "jaxgan.method", "jaxgan.cli", "jaxgan.xlaflags")
 LAYER_NAMES = ("base", "parts", "library", "commands")
 
 

@@ -24,7 +24,11 @@ The public pieces are small and composable, in layers (each imports only those b
 
 import importlib
 
+from jaxgan import xlaflags
+
 __version__ = "0.1.0"
+
+xlaflags.apply()  # XLA:CPU's Eigen convolutions, before JAX's backend starts (see jaxgan.xlaflags)
 
 # The Python API (jaxgan.api), resolved on first use (PEP 562): `python -m jaxgan.<command>`
 # then imports only what that command needs, and never the command module twice.

@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--members", default="", help="with --config: comma list of train.num_seeds "
                       "values to time, each in its own process (e.g. 1,4,8,16)")
   parser.add_argument("--out", default=None, help="also write the JSON here")
+  parser.add_argument("--cases", default="", help="with --suite: a comma list of its cases to run (default: all)")
+  parser.add_argument("--torch_python", default=None, help="with --suite: a Python with PyTorch (CPU); each case "
+                      "with a PyTorch step is then timed alternately with it and gets the jaxgan / PyTorch ratio")
+  parser.add_argument("--torch_steps", action="append", default=[], help="a folder of PyTorch step scripts "
+                      "(repeatable; searched before the checkout's benchmarks/torch_reference)")
+  parser.add_argument("--rounds", type=int, default=2, help="with --torch_python: alternating rounds per case")
 
   def body():
     rest, overrides = config_lib.parse_cli_overrides(cli.argv_or_sys(argv))
@@ -36,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite:
       if overrides:
         parser.error("--suite runs fixed cases; --config.* overrides apply to --config runs")
-      return args, run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr))
+      if args.rounds < 1:
+        parser.error("--rounds must be >= 1")
+      return args, run_suite(args.steps, args.warmup, say=lambda m: print(m, file=sys.stderr),
+                             cases=[c for c in args.cases.split(",") if c] or None,
+                             torch_python=args.torch_python, torch_steps=args.torch_steps, rounds=args.rounds)
+    if args.cases or args.torch_python or args.torch_steps:
+      parser.error("--cases, --torch_python and --torch_steps go with --suite")
     if args.members:
       if args.suite:
         parser.error("--members goes with --config")

@@ -24,7 +24,10 @@ The recipe's ``dtype`` (mixed precision), ``train.grad_accum`` and
 steps and every rate still counts steps.
 
 ``--suite`` runs each case of :data:`SUITE` in its own process (so the peak memory is the
-case's own) and prints a JSON list of the results.
+case's own) and prints a JSON list of the results; ``--cases a,b`` runs some of them. With
+``--torch_python PATH`` (a separate environment with CPU PyTorch) the cases that name a
+PyTorch eager step of the same GAN (DCGAN-32, SNGAN ResNet-32, the MLP toy GAN) alternate
+``--rounds`` times with it and get ``torch_ratio``, jaxgan's steps/s over PyTorch's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +47,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxgan import xlaflags
 from jaxgan.errors import JaxganError
 from jaxgan.flops import count_flops
 from jaxgan.parallel import AXIS
@@ -138,6 +143,7 @@ def benchmark(config, steps: int = 20, warmup: int = 3) -> dict:
       "peak_host_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
       "timed_steps": steps * k,
       "jax_version": jax.__version__,
+      "xla_flags": xlaflags.in_effect(),
       "host": platform.processor() or platform.machine(),
       "date": datetime.date.today().isoformat(),
   }
@@ -147,21 +153,24 @@ CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class Case(NamedTuple):
   """A standard speed case: a recipe file of configs/ with overrides, timed for at most
-  ``most_steps`` steps (the slow ones fewer), and how a results table names it."""
+  ``most_steps`` steps (the slow ones fewer), how a results table names it, and the
+  PyTorch eager step of the same GAN (a script name, see :func:`torch_rate`) timed beside
+  it when the suite is given a PyTorch environment."""
   name: str
   recipe: str
   overrides: dict
   most_steps: int
   label: str = ""
+  torch: str = ""
 
 
 SUITE = (
-    Case("dcgan32_batch64", "bench_dcgan32.py", {}, 20, "DCGAN-32 (`bench_dcgan32`)"),
+    Case("dcgan32_batch64", "bench_dcgan32.py", {}, 20, "DCGAN-32 (`bench_dcgan32`)", "torch_dcgan.py"),
     Case("dcgan32_batch128", "bench_dcgan32.py", {"train.batch_size": "128"}, 20, "DCGAN-32"),
     Case("dcgan32_batch64_bf16", "bench_dcgan32.py", {"dtype": "bfloat16"}, 20, "DCGAN-32"),
     Case("sngan_resnet32_batch64", "cifar10_sngan.py",
          {"data.name": "synthetic_images", "train.batch_size": "64", "train.num_devices": "1"}, 3,
-         "SNGAN ResNet-32 (`cifar10_sngan`, 5 D steps per G step, synthetic data)"),
+         "SNGAN ResNet-32 (`cifar10_sngan`, 5 D steps per G step, synthetic data)", "torch_sngan.py"),
     Case("r3gan_fashion28_batch64", "fashion_mnist_r3gan.py",
          {"data.name": "synthetic_images", "data.resolution": "28", "data.channels": "1",
           "train.num_devices": "1"}, 5,
@@ -170,7 +179,8 @@ SUITE = (
          {"data.name": "synthetic_images", "data.resolution": "32", "data.channels": "1",
           "train.num_devices": "1"}, 10,
          "StyleGAN2-32 (`fashion_mnist_stylegan2`, lazy R1, synthetic data)"),
-    Case("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200, "MLP toy GAN (`ring8_gan`)"),
+    Case("mlp_ring8_batch256", "ring8_gan.py", {"train.num_devices": "1"}, 200, "MLP toy GAN (`ring8_gan`)",
+         "torch_mlp.py"),
 )
 
 
@@ -187,14 +197,71 @@ def _in_fresh_process(name: str, recipe: str, overrides: dict, steps: int, warmu
       return json.load(f)
 
 
-def run_suite(steps: int, warmup: int, say=print) -> list[dict]:
-  """Each :data:`SUITE` case in a fresh ``python -m jaxgan.benchmark`` process."""
+TORCH_STEPS = os.path.join(os.path.dirname(CONFIGS), "benchmarks", "torch_reference")  # in a checkout
+TORCH_SECONDS = 20.0  # timed seconds of each PyTorch round (after its own warm-up steps)
+
+
+def torch_rate(python: str, script: str, batch: int, seconds: float = TORCH_SECONDS) -> float:
+  """Steps/s of a PyTorch eager step script run by ``python`` (a separate environment:
+  torch is never a dependency of jaxgan). The script takes ``[batch] [seconds]``, warms up,
+  steps for about ``seconds`` and prints a JSON line with ``eager_steps_per_s`` last (the
+  convention of ``benchmarks/torch_reference/``)."""
+  done = subprocess.run([python, script, str(batch), str(seconds)], capture_output=True, text=True)
+  if done.returncode:
+    raise JaxganError(f"the PyTorch step {script} failed under {python}:\n{done.stderr[-2000:]}")
+  try:
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["eager_steps_per_s"])
+  except (IndexError, KeyError, ValueError) as e:
+    raise JaxganError(f"the PyTorch step {script} printed no JSON line with eager_steps_per_s "
+                      f"(its output ended: {done.stdout[-300:]!r})") from e
+
+
+def _torch_script(name: str, dirs: list[str]) -> str:
+  for folder in dirs:
+    path = os.path.join(folder, name)
+    if os.path.isfile(path):
+      return path
+  raise JaxganError(f"the PyTorch step {name} is in none of the --torch_steps folders {dirs}; "
+                    f"pass the folder that holds it (e.g. --torch_steps ../shared/tools/torch_reference)")
+
+
+def run_suite(steps: int, warmup: int, say=print, cases: list[str] | None = None, torch_python: str | None = None,
+              torch_steps: list[str] | None = None, rounds: int = 2) -> list[dict]:
+  """Each :data:`SUITE` case (or the ones named in ``cases``) in a fresh ``python -m
+  jaxgan.benchmark`` process.
+
+  With ``torch_python``, each case that names a PyTorch step runs ``rounds`` times,
+  alternating with that step (:func:`torch_rate`; scripts looked up in ``torch_steps``,
+  then in the checkout's ``benchmarks/torch_reference``), so a drift of the machine's
+  speed affects both; the row is the first jaxgan round plus ``torch_steps_per_sec``
+  (median), ``rounds`` (each round's pair) and ``torch_ratio`` (median of the per-round
+  jaxgan / PyTorch ratios).
+  """
+  chosen = [Case(*c) for c in SUITE]  # plain tuples of the first four fields too
+  if cases is not None:
+    unknown = sorted(set(cases) - {c.name for c in chosen})
+    if unknown:
+      raise JaxganError(f"unknown suite case(s) {unknown}; the cases are {[c.name for c in chosen]}")
+    chosen = [c for c in chosen if c.name in cases]
+  dirs = [*(torch_steps or []), TORCH_STEPS]
+  scripts = {c.name: _torch_script(c.torch, dirs) for c in chosen if torch_python and c.torch}  # fail first
   results = []
-  for case in (Case(*c) for c in SUITE):  # plain tuples of the first four fields too
+  for case in chosen:
     recipe = os.path.join(CONFIGS, case.recipe)
-    say(f"[{len(results) + 1}/{len(SUITE)}] {case.name}: {case.recipe} {case.overrides}")
-    results.append({"case": case.name, "label": case.label or case.name,
-                    **_in_fresh_process(case.name, recipe, case.overrides, min(steps, case.most_steps), warmup)})
+    say(f"[{len(results) + 1}/{len(chosen)}] {case.name}: {case.recipe} {case.overrides}")
+    run = lambda: _in_fresh_process(case.name, recipe, case.overrides, min(steps, case.most_steps), warmup)
+    row = {"case": case.name, "label": case.label or case.name, **run()}
+    if case.name in scripts:
+      pairs = []
+      for r in range(rounds):
+        ours = row if r == 0 else run()
+        theirs = torch_rate(torch_python, scripts[case.name], row["batch_size"])
+        say(f"  round {r + 1}/{rounds}: jaxgan {ours['steps_per_sec']:.4g} steps/s, PyTorch {theirs:.4g}")
+        pairs.append({"jaxgan": ours["steps_per_sec"], "torch": round(theirs, 4)})
+      row.update(torch_step=os.path.basename(scripts[case.name]), rounds=pairs,
+                 torch_steps_per_sec=round(statistics.median(p["torch"] for p in pairs), 4),
+                 torch_ratio=round(statistics.median(p["jaxgan"] / p["torch"] for p in pairs), 3))
+    results.append(row)
   return results
 
 

@@ -69,3 +69,39 @@ def test_benchmark_suite_runs_each_case_in_its_own_process(monkeypatch, capsys):
   assert results[0]["timed_steps"] == 2 and results[0]["steps_per_sec"] > 0
   assert results[0]["overrides"]["model.g_width"] == "8"
   assert results[0]["host_allocator"] in ("glibc-reuse", "system", "preloaded", "unsupported")
+
+
+def test_suite_times_a_pytorch_step_alternately_and_reports_the_ratio(monkeypatch, capsys, tmp_path):
+  import json
+  import sys
+  from jaxgan import benchmark, speed
+  # A stand-in for a PyTorch step script (same interface: [batch] [seconds] -> JSON line last),
+  # run by this interpreter, so the test needs no torch.
+  (tmp_path / "fake_step.py").write_text(
+      "import json, sys\nprint('warming up')\n"
+      "print(json.dumps({'eager_steps_per_s': 1000.0 + int(sys.argv[1]), 'seconds': float(sys.argv[2])}))\n")
+  tiny = {"train.num_devices": "1", "model.g_width": "8", "model.d_width": "8"}
+  monkeypatch.setattr(speed, "SUITE", (
+      ("tiny_ring8", "ring8_gan.py", tiny, 2, "", "fake_step.py"),
+      ("tiny_ring8_no_torch", "ring8_gan.py", tiny, 2)))
+  assert benchmark.main(["--suite", "--steps", "50", "--warmup", "1", "--cases", "tiny_ring8",
+                         "--torch_python", sys.executable, "--torch_steps", str(tmp_path), "--rounds", "2"]) == 0
+  (row,) = json.loads(capsys.readouterr().out)
+  assert row["case"] == "tiny_ring8" and row["torch_step"] == "fake_step.py"
+  assert row["torch_steps_per_sec"] == 1256.0  # the case's batch went to the script
+  assert len(row["rounds"]) == 2 and all(r["torch"] == 1256.0 for r in row["rounds"])
+  ratios = sorted(r["jaxgan"] / r["torch"] for r in row["rounds"])
+  assert row["torch_ratio"] == pytest.approx(sum(ratios) / 2, abs=1e-3)
+
+
+def test_suite_refuses_unknown_cases_and_missing_pytorch_steps_before_running(monkeypatch, capsys, tmp_path):
+  import sys
+  from jaxgan import benchmark, speed
+  ran = []
+  monkeypatch.setattr(speed, "_in_fresh_process", lambda *a: ran.append(a) or {})
+  monkeypatch.setattr(speed, "SUITE", (("tiny", "ring8_gan.py", {}, 2, "", "no_such_step.py"),))
+  assert benchmark.main(["--suite", "--cases", "tiny,huge"]) == 2
+  assert "unknown suite case(s) ['huge']" in capsys.readouterr().err
+  assert benchmark.main(["--suite", "--torch_python", sys.executable, "--torch_steps", str(tmp_path)]) == 2
+  assert "no_such_step.py is in none of the --torch_steps folders" in capsys.readouterr().err
+  assert ran == []

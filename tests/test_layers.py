@@ -152,3 +152,38 @@ def test_conv_module_equals_flax_conv():
   ref = nn.Conv(5, (4, 4), (2, 2), padding="SAME")
   np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-6)
   assert ours.apply(params, x).shape == (2, 5, 5, 5)
+
+
+# ---- stride-1 3x3 layers with many input channels: XLA's own convolution on CPU too --------
+
+NATIVE_CASES = [  # (padding, height, width, C_out): pads, odd/even sizes, an RGB output layer
+    ("SAME", 17, 16, 32), ("VALID", 18, 19, 32), (((2, 0), (1, 1)), 16, 16, 32), ("SAME", 16, 16, 3),
+]
+
+
+@pytest.mark.parametrize("padding,height,width,c_out", NATIVE_CASES)
+def test_wide_stride1_conv2d_is_the_same_function_with_the_same_gradients(padding, height, width, c_out):
+  c_in = layers.NATIVE_MIN_FEATURES
+  kx, kw = jax.random.split(jax.random.PRNGKey(height * 10 + c_out))
+  x = jax.random.normal(kx, (4, height, width, c_in))
+  w = jax.random.normal(kw, (3, 3, c_in, c_out)) / 3
+  loss = lambda fn: lambda x, w: jnp.sum(jnp.sin(fn(x, w, (1, 1), padding)) * jnp.arange(4.0)[:, None, None, None])
+  np.testing.assert_allclose(jax.jit(lambda x, w: layers.conv2d(x, w, (1, 1), padding))(x, w),
+                             layers.plain_conv2d(x, w, (1, 1), padding), rtol=1e-5, atol=1e-5)
+  grads = jax.jit(jax.grad(loss(layers.conv2d), (0, 1)))(x, w)
+  ref = jax.jit(jax.grad(loss(layers.plain_conv2d), (0, 1)))(x, w)
+  for g, r in zip(grads, ref):
+    np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * float(jnp.abs(r).max()))
+
+
+def test_the_cpu_layer_choice_by_shape():
+  # D's first (3-channel) layer, strided layers and other kernels (LeNet's 5x5) stay matmuls
+  # only; the ResNets' 3x3 layers with many input channels, G's RGB layer included, are XLA's.
+  for c_in, c_out, strides, k in ((3, 64, (1, 1), 3), (64, 64, (2, 2), 3), (64, 64, (1, 1), 5)):
+    x, w = jnp.zeros((2, 8, 8, c_in)), jnp.zeros((k, k, c_in, c_out))
+    hlo = jax.jit(lambda x, w: layers.conv2d(x, w, strides, "SAME")).lower(x, w).compile().as_text()
+    assert "convolution(" not in hlo, (c_in, c_out, strides, k)
+  for c_out in (32, 3):
+    x, w = jnp.zeros((2, 8, 8, 64)), jnp.zeros((3, 3, 64, c_out))
+    grads = jax.grad(lambda x, w: jnp.sum(layers.conv2d(x, w, (1, 1), "SAME") ** 2), (0, 1))
+    assert "convolution(" in jax.jit(grads).lower(x, w).compile().as_text(), c_out

@@ -1,6 +1,6 @@
 """Layers shared by the generators and discriminators.
 
-One module of ~410 lines on purpose: the convolutions, their CPU matmul formulations and
+One module of ~440 lines on purpose: the convolutions, their CPU matmul formulations and
 their custom VJPs share the padding and layout helpers, and are tested as one unit
 against ``lax.conv_general_dilated`` / ``jax.grad`` of the plain ops.
 
@@ -40,13 +40,22 @@ for the DCGAN-32 G layer 4x4x512 -> 8x8x256 at batch 64 and the phases 29.8 ms (
 channels they were even (38.0 vs 36.8 ms for 8x8x256 -> 16x16x128) and with 64 or fewer
 the dilated conv was faster (2.3 vs 22.8 ms with 3), hence the threshold.
 
-``conv2d`` is :func:`jax.lax.conv_general_dilated` (NHWC/HWIO) computed, on CPU only, as
-patch extraction plus one matrix multiplication (im2col), so that its forward pass and
-both gradients are large matmuls. Measured in the DCGAN-32 step on the 2-core CPU this
-was ~20% faster than XLA:CPU's convolutions (whose weight gradient with 3 input channels
-ran at ~8 GFLOP/s); the same formulation for the *forward* pass of the generator's
-transposed convolutions (one matmul, then shifted adds) was slower, so that keeps the
-phases. Other backends use XLA's convolution unchanged (:func:`jax.lax.platform_dependent`).
+``conv2d`` is :func:`jax.lax.conv_general_dilated` (NHWC/HWIO); on CPU only it is chosen
+by the layer's shape (:func:`cpu_conv2d`). Strided, 1x1 and few-channel layers are patch
+extraction plus one matrix multiplication (im2col), so that the forward pass and both
+gradients are large matmuls: measured in the DCGAN-32 step on the 2-core CPU this was
+~20% faster than XLA:CPU's convolutions (whose weight gradient with 3 input channels ran
+at ~8 GFLOP/s); the same formulation for the *forward* pass of the generator's transposed
+convolutions (one matmul, then shifted adds) was slower, so that keeps the phases. The
+ResNets' 3x3 stride-1 layers with 32 or more input channels are XLA's own convolution:
+for them im2col writes a 9x patch matrix (600 MB for SNGAN G's 64x32x32x256 map; 180 ms
+per call for its RGB layer's alone), and XLA:CPU's Eigen convolution, which
+:mod:`jaxgan.xlaflags` selects over its YNNPACK one, ran forward, input and weight
+gradient at 361 / 348 / 322 GFLOP/s there (PyTorch's oneDNN: 332 / 282 / 330; im2col: 134
+/ 185 / 132; ``benchmarks/sngan_ops.py``). Tried on the YNNPACK convolution and dropped
+with the switch: its weight gradient (60-70 GFLOP/s) as one matmul per kernel tap, batch
+chunks of ~16k pixels, Winograd F(2x2, 3x3), spatial tiling. Other backends use XLA's
+convolution unchanged (:func:`jax.lax.platform_dependent`).
 """
 
 from __future__ import annotations
@@ -363,9 +372,25 @@ def _patch_matmul_bwd(residuals, g):
 patch_matmul.defvjp(_patch_matmul_fwd, _patch_matmul_bwd)
 
 
+NATIVE_MIN_FEATURES = 32  # input channels from which a CPU 3x3 stride-1 conv is XLA's own
+
+
+def cpu_conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding) -> jax.Array:
+  """:func:`plain_conv2d` as the CPU computes it best, by the layer's shape: stride-1 3x3
+  layers with at least :data:`NATIVE_MIN_FEATURES` input channels (the ResNets'
+  convolutions, their RGB output layer included) are XLA's own convolution (with the
+  Eigen kernels :mod:`jaxgan.xlaflags` selects; their weight gradient too); the rest
+  (strided, 1x1, the 3-channel first layer, other kernels: measured only for DCGAN's 4x4
+  and LeNet's 5x5) :func:`im2col_conv2d`."""
+  pads = conv_padding(x.shape, kernel.shape, strides, padding)
+  if tuple(strides) == (1, 1) and tuple(kernel.shape[:2]) == (3, 3) and kernel.shape[2] >= NATIVE_MIN_FEATURES:
+    return plain_conv2d(x, kernel, strides, pads)
+  return im2col_conv2d(x, kernel, strides, pads)
+
+
 def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding) -> jax.Array:
-  """Same function as :func:`plain_conv2d`: :func:`im2col_conv2d` on CPU, XLA's conv elsewhere."""
-  return lax.platform_dependent(x, kernel, cpu=lambda x, k: im2col_conv2d(x, k, strides, padding),
+  """Same function as :func:`plain_conv2d`: :func:`cpu_conv2d` on CPU, XLA's conv elsewhere."""
+  return lax.platform_dependent(x, kernel, cpu=lambda x, k: cpu_conv2d(x, k, strides, padding),
                                 default=lambda x, k: plain_conv2d(x, k, strides, padding))
 
 
