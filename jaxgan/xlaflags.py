@@ -22,10 +22,12 @@ take the same steps bit for bit (their first ten steps compared on the 2-core CP
 The flag is added to ``XLA_FLAGS`` only if all hold: ``JAXGAN_XLA_FLAGS`` is not ``none``
 (the opt-out), ``XLA_FLAGS`` does not already set that option (the user's choice wins),
 and the installed jaxlib is one whose XLA was verified to know the flag
-(:data:`VERIFIED_JAXLIB`): XLA aborts the process on a flag it does not know. It takes
+(:data:`VERIFIED_JAXLIB`): XLA aborts the process on a flag it does not know; and, unless
+``JAX_PLATFORMS=cpu``, no TPU or GPU plugin is installed (:data:`ACCELERATOR_PACKAGES`:
+nothing to gain there, and their XLA builds were not checked). It takes
 effect only if JAX's backend has not started yet, so import jaxgan before running any JAX
 computation (``python -m jaxgan.*`` commands and the tests do); :func:`in_effect` tells.
-It is a CPU setting: the GPU and TPU backends do not read it.
+It is a CPU setting: the GPU and TPU backends do not use it.
 """
 
 from __future__ import annotations
@@ -43,11 +45,27 @@ def _jaxlib_version() -> str:
     return ""
 
 
+ACCELERATOR_PACKAGES = ("libtpu", "libtpu-nightly", "jax-cuda12-plugin", "jax-cuda13-plugin", "jax-rocm7-plugin")
+
+
+def _accelerator_installed() -> bool:
+  """Whether a TPU or GPU plugin is installed (their XLA builds are not the checked one)."""
+  for name in ACCELERATOR_PACKAGES:
+    try:
+      importlib.metadata.version(name)
+      return True
+    except importlib.metadata.PackageNotFoundError:
+      continue
+  return False
+
+
 def apply(environ=os.environ) -> tuple[str, ...]:
   """Adds :data:`CPU_FLAGS` to ``environ['XLA_FLAGS']`` where the module docstring's
   conditions hold; returns the flags it added (none when it added nothing)."""
   if environ.get("JAXGAN_XLA_FLAGS", "").lower() == "none" or _jaxlib_version() not in VERIFIED_JAXLIB:
     return ()
+  if environ.get("JAX_PLATFORMS", "").lower() != "cpu" and _accelerator_installed():
+    return ()  # a TPU/GPU machine: nothing to gain, and its plugin's XLA was not checked
   current = environ.get("XLA_FLAGS", "")
   new = tuple(f for f in CPU_FLAGS if f.split("=")[0] not in current)
   if new:

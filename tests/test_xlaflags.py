@@ -19,6 +19,7 @@ def test_the_test_process_runs_with_the_flag_and_convolutions_leave_ynnpack():
 
 def test_apply_adds_the_flag_once_and_leaves_the_users_choice(monkeypatch):
   monkeypatch.setattr(xlaflags, "_jaxlib_version", lambda: xlaflags.VERIFIED_JAXLIB[0])
+  monkeypatch.setattr(xlaflags, "_accelerator_installed", lambda: False)
   env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
   assert xlaflags.apply(env) == (FLAG,)
   assert env["XLA_FLAGS"] == f"--xla_force_host_platform_device_count=2 {FLAG}"
@@ -33,6 +34,12 @@ def test_apply_adds_nothing_when_opted_out_or_on_an_unverified_jaxlib(monkeypatc
   monkeypatch.setattr(xlaflags, "_jaxlib_version", lambda: xlaflags.VERIFIED_JAXLIB[0])
   env = {"JAXGAN_XLA_FLAGS": "none"}
   assert xlaflags.apply(env) == () and "XLA_FLAGS" not in env
+  monkeypatch.setattr(xlaflags, "_accelerator_installed", lambda: True)  # a TPU/GPU machine
+  env = {}
+  assert xlaflags.apply(env) == () and env == {}
+  env = {"JAX_PLATFORMS": "cpu"}  # ... told to run on its CPU
+  assert xlaflags.apply(env) == (FLAG,)
+  monkeypatch.setattr(xlaflags, "_accelerator_installed", lambda: False)
   monkeypatch.setattr(xlaflags, "_jaxlib_version", lambda: "99.0.0")  # XLA would abort on an unknown flag
   env = {}
   assert xlaflags.apply(env) == () and env == {}
