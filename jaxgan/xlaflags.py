@@ -37,26 +37,24 @@ import os
 
 CPU_FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=-individual_convolution",)
 VERIFIED_JAXLIB = ("0.10.2",)  # jaxlib versions whose XLA parses CPU_FLAGS (checked by hand)
+ACCELERATOR_PACKAGES = ("libtpu", "libtpu-nightly", "jax-cuda12-plugin", "jax-cuda13-plugin", "jax-rocm7-plugin")
 
-def _jaxlib_version() -> str:
+
+def _version(package: str) -> str:
+  """The installed version of ``package``, or ``''`` when it is not installed."""
   try:
-    return importlib.metadata.version("jaxlib")
+    return importlib.metadata.version(package)
   except importlib.metadata.PackageNotFoundError:
     return ""
 
 
-ACCELERATOR_PACKAGES = ("libtpu", "libtpu-nightly", "jax-cuda12-plugin", "jax-cuda13-plugin", "jax-rocm7-plugin")
+def _jaxlib_version() -> str:
+  return _version("jaxlib")
 
 
 def _accelerator_installed() -> bool:
   """Whether a TPU or GPU plugin is installed (their XLA builds are not the checked one)."""
-  for name in ACCELERATOR_PACKAGES:
-    try:
-      importlib.metadata.version(name)
-      return True
-    except importlib.metadata.PackageNotFoundError:
-      continue
-  return False
+  return any(_version(name) for name in ACCELERATOR_PACKAGES)
 
 
 def apply(environ=os.environ) -> tuple[str, ...]:

@@ -117,7 +117,7 @@ def test_module_equals_flax_conv_transpose():
   assert ours.apply(params, x).shape == (2, 8, 8, 5)
 
 
-# ---- conv2d: im2col on CPU, the same function as lax.conv_general_dilated ----------------
+# ---- conv2d: im2col on CPU (strided, few-channel layers), the same function as lax.conv --
 
 def test_conv2d_explicit_padding_and_pmap():
   n = jax.device_count()
