@@ -144,6 +144,26 @@ LR_SCHEDULES.register("linear_decay")(lambda lr, updates, final=0.0: optax.linea
 LR_SCHEDULES.register("cosine")(lambda lr, updates, final=0.0: cosine_anneal(lr, final, updates))
 
 
+def burda_stages(lr: float, updates: int, final: float = 0.0, stages: int = 8) -> optax.Schedule:
+  """Burda, Grosse & Salakhutdinov 2016 ("Importance Weighted Autoencoders", Sec. 5): stage
+  ``i = 0 .. 7`` lasts ``3^i`` passes at ``lr * 10^(-i/7)`` (3,280 passes in all). Here the
+  stages are those fractions of ``updates`` (stage ``i`` from update
+  ``updates * (3^i - 1) / 2 / 3,280`` on), so ``train.steps`` of 3,280 passes is the paper's
+  schedule and a shorter run is the same schedule compressed; ``final`` is unused."""
+  del final
+  total = sum(3 ** i for i in range(stages))
+  starts = jnp.asarray([updates * (3 ** i - 1) / 2 / total for i in range(1, stages)], jnp.float32)
+
+  def schedule(count):
+    stage = jnp.sum(jnp.asarray(count, jnp.float32) >= starts)
+    return lr * 10.0 ** (-stage.astype(jnp.float32) / 7.0)
+  return schedule
+
+
+# Burda et al. 2016's staged decay (VAE/IWAE training on MNIST), in fractions of the run.
+LR_SCHEDULES.register("burda_stages")(burda_stages)
+
+
 def scale_by_adam_annealed(b1: float, b2: optax.Schedule, eps: float = 1e-8,
                            eps_root: float = 0.0) -> optax.GradientTransformation:
   """``optax.scale_by_adam`` with ``beta2`` on a schedule of the update count (R3GAN anneals

@@ -1,4 +1,4 @@
-"""Cosine annealing of the learning rates, Adam's beta2 and the penalty weight (R3GAN's schedules)."""
+"""Learning-rate and other schedules: cosine annealing of the learning rates, Adam's beta2 and the penalty weight (R3GAN's), and Burda et al. 2016's staged decay."""
 
 import jax
 import jax.numpy as jnp
@@ -89,3 +89,20 @@ def test_annealing_settings_that_do_nothing_or_make_no_sense_are_refused(key, va
   c[section][name] = value
   with pytest.raises(ConfigError, match=match):
     validate(c)
+
+
+def test_burda_stages_follow_the_papers_passes():
+  """Burda et al. 2016: stage i lasts 3^i passes at 1e-3 * 10^(-i/7); over 3,280 updates
+  (one per pass) the stages start at updates 0, 1, 4, 13, 40, 121, 364, 1093."""
+  schedule = state_lib.LR_SCHEDULES.get("burda_stages")(1e-3, 3280)
+  starts = [0, 1, 4, 13, 40, 121, 364, 1093]
+  for i, start in enumerate(starts):
+    np.testing.assert_allclose(float(schedule(start)), 1e-3 * 10 ** (-i / 7), rtol=1e-6)
+    if start:
+      np.testing.assert_allclose(float(schedule(start - 1)), 1e-3 * 10 ** (-(i - 1) / 7), rtol=1e-6)
+  np.testing.assert_allclose(float(schedule(10 ** 6)), 1e-4, rtol=1e-6)
+  # a shorter run is the same schedule compressed, never past the last stage
+  short = state_lib.LR_SCHEDULES.get("burda_stages")(1e-3, 10)
+  values = [float(short(t)) for t in range(12)]
+  assert values == sorted(values, reverse=True) and values[0] == np.float32(1e-3)
+  np.testing.assert_allclose(values[-1], 1e-4, rtol=1e-6)

@@ -181,3 +181,39 @@ def test_logistic_vae_trains_on_grey_levels(tmp_path):
   c = vae_config(likelihood="logistic", binarize="none", arch="conv")
   result = train_and_evaluate(c, str(tmp_path / "r"))
   assert np.isfinite(result.metrics["elbo"])
+
+
+def test_conv_networks_equal_flax_linen_convolutions():
+  """vae.arch='conv' uses jaxgan's Conv/ConvTranspose (CPU formulations, custom VJP): same
+  parameters at init, same function and gradients as the same networks in flax.linen's."""
+  import flax.linen as nn
+
+  from jaxgan.models import vae as vae_models
+
+  class LinenEncoder(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      h = nn.relu(nn.Conv(8, (4, 4), strides=2, padding=1)(x))
+      h = nn.relu(nn.Conv(16, (4, 4), strides=2, padding=1)(h))
+      h = nn.relu(nn.Dense(32)(h.reshape(h.shape[0], -1)))
+      return nn.Dense(4, name="mean")(h), nn.Dense(4, name="log_var")(h)
+
+  class LinenDecoder(nn.Module):
+    @nn.compact
+    def __call__(self, z):
+      h = nn.relu(nn.Dense(32)(z))
+      h = nn.relu(nn.Dense(7 * 7 * 16)(h)).reshape((z.shape[0], 7, 7, 16))
+      h = nn.relu(nn.ConvTranspose(8, (4, 4), strides=(2, 2), padding="SAME")(h))
+      return nn.ConvTranspose(1, (4, 4), strides=(2, 2), padding="SAME", name="out")(h)
+
+  x = jax.random.uniform(jax.random.PRNGKey(0), (3, 28, 28, 1))
+  z = jax.random.normal(jax.random.PRNGKey(1), (3, 4))
+  for ours, linen, inputs in ((vae_models.ConvEncoder(4, 8, 32), LinenEncoder(), x),
+                              (vae_models.ConvDecoder((28, 28, 1), 1, 8, 32), LinenDecoder(), z)):
+    params = ours.init(jax.random.PRNGKey(2), inputs)
+    jax.tree.map(np.testing.assert_array_equal, params, linen.init(jax.random.PRNGKey(2), inputs))
+    loss = lambda module, p: sum(jnp.sum(jnp.sin(y)) for y in jax.tree.leaves(module.apply(p, inputs)))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+                 jax.grad(lambda p: loss(ours, p))(params), jax.grad(lambda p: loss(linen, p))(params))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+                 ours.apply(params, inputs), linen.apply(params, inputs))

@@ -7,7 +7,10 @@
   posterior and per-pixel decoder outputs.
 * ``conv``: a DCGAN-shaped pair for images whose side divides by 4: two 4x4 stride-2
   convolutions of ``width`` and ``2 * width`` channels (ReLU) and a dense layer of
-  ``hidden`` units; the decoder mirrors it with transposed convolutions.
+  ``hidden`` units; the decoder mirrors it with transposed convolutions. Both are
+  :mod:`jaxgan.models.layers`' ``Conv``/``ConvTranspose`` (the functions and parameters of
+  ``flax.linen``'s, with the CPU formulations and the transposed conv's custom VJP that
+  avoids XLA:CPU's ~4 GFLOP/s weight-gradient path).
 
 Every encoder maps ``x [N, H, W, C] -> (mean [N, latent], log variance [N, latent])``;
 every decoder maps ``z [N, latent] -> params [N, H, W, C * P]`` with ``P`` the pixel
@@ -24,6 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.errors import ConfigError
+from jaxgan.models.layers import Conv, ConvTranspose
 from jaxgan.registry import Registry
 
 
@@ -63,8 +67,8 @@ class ConvEncoder(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    h = nn.relu(nn.Conv(self.width, (4, 4), strides=2, padding=1)(x))
-    h = nn.relu(nn.Conv(2 * self.width, (4, 4), strides=2, padding=1)(h))
+    h = nn.relu(Conv(self.width, 4, 2, padding=((1, 1), (1, 1)))(x))
+    h = nn.relu(Conv(2 * self.width, 4, 2, padding=((1, 1), (1, 1)))(h))
     h = nn.relu(nn.Dense(self.hidden)(h.reshape(h.shape[0], -1)))
     return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="log_var")(h)
 
@@ -81,8 +85,8 @@ class ConvDecoder(nn.Module):
     h = nn.relu(nn.Dense(self.hidden)(z))
     h = nn.relu(nn.Dense((height // 4) * (width_px // 4) * 2 * self.width)(h))
     h = h.reshape((z.shape[0], height // 4, width_px // 4, 2 * self.width))
-    h = nn.relu(nn.ConvTranspose(self.width, (4, 4), strides=(2, 2), padding="SAME")(h))
-    return nn.ConvTranspose(self.out_channels, (4, 4), strides=(2, 2), padding="SAME", name="out")(h)
+    h = nn.relu(ConvTranspose(self.width, 4, 2, padding="SAME")(h))
+    return ConvTranspose(self.out_channels, 4, 2, padding="SAME", name="out")(h)
 
 
 @dataclasses.dataclass(frozen=True)
