@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import subprocess
-import time
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
 
@@ -40,37 +39,19 @@ def main():
 
   from jaxgan import config as config_lib
   from jaxgan.models import layers
-  from jaxgan.run import build_step
   from jaxgan.speed import matmul_gflops
 
   config = config_lib.load(args.config, {"data.name": "synthetic_images", "train.batch_size": "64",
                                          "train.num_devices": "1"})
   allocator = hostmem.apply(args.host_allocator or config.train.host_allocator)  # before XLA's threads start
-  import jax
+  from step_timing import compiled_step, steps_per_second
 
-  def compiled(im2col: bool):
-    chosen = layers.cpu_conv2d
-    if im2col:
-      layers.cpu_conv2d = layers.im2col_conv2d  # every layer as before the per-shape choice
-    try:
-      *_, batch, state, _, step_fn = build_step(config)
-      fn = step_fn.lower(state, batch).compile()
-    finally:
-      layers.cpu_conv2d = chosen
-    state, _ = fn(state, batch)
-    jax.block_until_ready(state)
-    return fn, state, batch
-
-  steps = {"im2col": compiled(True), "per_shape": compiled(False)}
+  # im2col: every layer as before the per-shape choice
+  steps = {"im2col": compiled_step(config, layers, {"cpu_conv2d": layers.im2col_conv2d}),
+           "per_shape": compiled_step(config)}
 
   def rate(name):
-    fn, state, batch = steps[name]
-    began = time.perf_counter()
-    for _ in range(args.steps):
-      state, metrics = fn(state, batch)
-    jax.block_until_ready((state, metrics))
-    steps[name] = (fn, state, batch)
-    return args.steps / (time.perf_counter() - began)
+    return steps_per_second(steps[name], args.steps)
 
   rounds = []
   for _ in range(args.rounds):
