@@ -9,9 +9,10 @@ Training maximises it exactly (one network pass gives every factor); the metric
 nats on binarized MNIST for PixelCNN, van den Oord et al. 2016, "Pixel Recurrent Neural
 Networks", arXiv:1601.06759, Table 4).
 
-Sampling is ancestral: one ``lax.fori_loop`` over the ``H * W`` pixels, each iteration a
-full network pass over the batch and a draw of one pixel (key ``fold_in(fold_in(PRNGKey(seed),
-sample index), pixel index)``, so a sample does not depend on the batch it is drawn in).
+Sampling is ancestral, one ``lax.fori_loop`` over the rows and one over each row's pixels:
+the vertical stack once per row, the horizontal stack on that row alone per pixel (see
+:func:`draw`), and a draw of one pixel (key ``fold_in(fold_in(PRNGKey(seed), sample index),
+pixel index)``, so a sample does not depend on the batch it is drawn in).
 ``pixelcnn.conditional`` makes it class-conditional (labels of the data set).
 """
 
@@ -164,19 +165,34 @@ def sample_labels(model: PixelCNN, num: int, label: int | None = None) -> np.nda
 
 def draw(model: PixelCNN, params: PyTree, seed_key: jax.Array, rows: jax.Array,
          labels: jax.Array | None) -> jax.Array:
-  """Ancestral sampling of ``len(rows)`` images ``[N, *shape]`` in [-1, 1], pixel by pixel."""
+  """Ancestral sampling of ``len(rows)`` images ``[N, *shape]`` in [-1, 1], pixel by pixel.
+
+  Row by row: for row ``i`` the vertical stack runs once over the image drawn so far (its
+  links into row ``i`` read rows ``< i`` only), then for each pixel ``j`` the horizontal
+  stack and the head run on row ``i`` alone (``GatedPixelCNN(stage='links' / 'rows')``):
+  about ``2 H`` full-network passes instead of ``H * W``, the same logits as a full pass
+  per pixel up to float rounding (tested). Pixel ``(i, j)`` is drawn with key
+  ``fold_in(fold_in(seed_key, row), i * W + j)``.
+  """
   height, width, channels = model.spec.shape
   n = rows.shape[0]
   keys = jax.vmap(lambda r: jax.random.fold_in(seed_key, r))(rows)
+  apply = lambda x, **kw: model.network.apply({"params": params}, x, labels, **kw)
 
-  def body(pos, x):
-    i, j = pos // width, pos % width
-    out = model.network.apply({"params": params}, x, labels)
-    at = lax.dynamic_slice(out, (0, i, j, 0), (n, 1, 1, out.shape[-1]))
-    pixel = jax.vmap(lambda k, o: model.likelihood.sample(jax.random.fold_in(k, pos), o[None])[0])(keys, at)
-    return lax.dynamic_update_slice(x, pixel, (0, i, j, 0))
+  def row_body(i, x):
+    links = [lax.dynamic_slice_in_dim(link, i, 1, axis=1) for link in apply(x, stage="links")]
 
-  return lax.fori_loop(0, height * width, body, jnp.zeros((n, height, width, channels), jnp.float32))
+    def pixel_body(j, x_row):
+      out = apply(x_row, stage="rows", links=links)  # [N, 1, W, out]
+      at = lax.dynamic_slice(out, (0, 0, j, 0), (n, 1, 1, out.shape[-1]))
+      pos = i * width + j
+      pixel = jax.vmap(lambda k, o: model.likelihood.sample(jax.random.fold_in(k, pos), o[None])[0])(keys, at)
+      return lax.dynamic_update_slice(x_row, pixel, (0, 0, j, 0))
+
+    x_row = lax.fori_loop(0, width, pixel_body, jnp.zeros((n, 1, width, channels), jnp.float32))
+    return lax.dynamic_update_slice(x, x_row, (0, i, 0, 0))
+
+  return lax.fori_loop(0, height, row_body, jnp.zeros((n, height, width, channels), jnp.float32))
 
 
 def iter_samples(model: PixelCNN, state: ExplicitState, num: int, seed: int, label: int | None = None,

@@ -36,33 +36,60 @@ def _gate(x: jax.Array) -> jax.Array:
 
 
 class GatedBlock(nn.Module):
-  """One gated layer of both stacks: ``(v, h, condition [N, 2p] | None) -> (v, h)``."""
+  """One gated layer of both stacks: ``(v, h, condition [N, 2p] | None) -> (v, h)``.
+
+  Its two halves are also callable apart, for row-by-row sampling: :meth:`vertical` (the
+  vertical stack's layer and the ``link`` it sends to the horizontal stack, which at row
+  ``i`` depends on rows ``< i`` only) and :meth:`horizontal` (the horizontal stack's layer,
+  ``1 x k`` kernels, so one row at a time gives the same values as the whole image).
+  """
   channels: int
   kernel: int
   first: bool = False
 
-  @nn.compact
-  def __call__(self, v: jax.Array, h: jax.Array, condition: jax.Array | None) -> tuple[jax.Array, jax.Array]:
-    k, p, width = self.kernel, self.channels, h.shape[2]
-    v_pad = jnp.pad(v, ((0, 0), (k // 2, 0), (k // 2, k // 2), (0, 0)))
-    v_conv = nn.Conv(2 * p, (k // 2 + 1, k), padding="VALID", name="vertical")(v_pad)
-    if self.first:  # mask A: the current pixel excluded
-      h_pad = jnp.pad(h, ((0, 0), (0, 0), (k // 2, 0), (0, 0)))
-      h_conv = nn.Conv(2 * p, (1, k // 2), padding="VALID", name="horizontal")(h_pad)[:, :, :width]
-    else:           # mask B: the current position's features (of earlier pixels) included
-      h_pad = jnp.pad(h, ((0, 0), (0, 0), (k // 2, 0), (0, 0)))
-      h_conv = nn.Conv(2 * p, (1, k // 2 + 1), padding="VALID", name="horizontal")(h_pad)
-    h_pre = h_conv + nn.Conv(2 * p, (1, 1), name="vertical_to_horizontal")(shift_down(v_conv))
+  def setup(self):
+    k, p = self.kernel, self.channels
+    self.vertical_conv = nn.Conv(2 * p, (k // 2 + 1, k), padding="VALID", name="vertical")
+    # mask A (first block): the current pixel excluded; mask B: its position's features included
+    self.horizontal_conv = nn.Conv(2 * p, (1, k // 2 if self.first else k // 2 + 1), padding="VALID",
+                                   name="horizontal")
+    self.vertical_to_horizontal = nn.Conv(2 * p, (1, 1))
+    self.horizontal_out = nn.Conv(p, (1, 1))
+    self.cond_v = nn.Dense(2 * p, use_bias=False)
+    self.cond_h = nn.Dense(2 * p, use_bias=False)
+
+  def vertical(self, v: jax.Array, condition: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+    """``v [N, H, W, C] -> (next v [N, H, W, p], link [N, H, W, 2p])``."""
+    k = self.kernel
+    v_conv = self.vertical_conv(jnp.pad(v, ((0, 0), (k // 2, 0), (k // 2, k // 2), (0, 0))))
+    link = self.vertical_to_horizontal(shift_down(v_conv))
     if condition is not None:
-      bias = condition[:, None, None, :]
-      v_conv, h_pre = v_conv + nn.Dense(2 * p, use_bias=False, name="cond_v")(bias), \
-          h_pre + nn.Dense(2 * p, use_bias=False, name="cond_h")(bias)
-    h_out = nn.Conv(p, (1, 1), name="horizontal_out")(_gate(h_pre))
-    return _gate(v_conv), (h_out if self.first else h + h_out)
+      v_conv = v_conv + self.cond_v(condition[:, None, None, :])
+    return _gate(v_conv), link
+
+  def horizontal(self, h: jax.Array, link: jax.Array, condition: jax.Array | None) -> jax.Array:
+    """``h [N, R, W, C]`` and the ``link`` of the same rows -> next ``h [N, R, W, p]``."""
+    k, width = self.kernel, h.shape[2]
+    h_conv = self.horizontal_conv(jnp.pad(h, ((0, 0), (0, 0), (k // 2, 0), (0, 0))))[:, :, :width]
+    h_pre = h_conv + link
+    if condition is not None:
+      h_pre = h_pre + self.cond_h(condition[:, None, None, :])
+    h_out = self.horizontal_out(_gate(h_pre))
+    return h_out if self.first else h + h_out
+
+  def __call__(self, v: jax.Array, h: jax.Array, condition: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+    v_next, link = self.vertical(v, condition)
+    return v_next, self.horizontal(h, link, condition)
 
 
 class GatedPixelCNN(nn.Module):
   """``(x [N, H, W, C], labels [N] | None) -> [N, H, W, out_channels]``.
+
+  ``stage='links'`` returns instead the links the vertical stack sends to the horizontal one,
+  one ``[N, H, W, 2p]`` per block (row ``i``'s from rows ``< i``), and ``stage='rows'`` with
+  ``links`` (the same rows of them) the logits of the rows ``x`` holds, ``[N, R, W,
+  out_channels]`` -- equal to the full network's at those rows: row-by-row sampling runs the
+  vertical stack once per row and the horizontal stack on one row per pixel.
 
   Attributes:
     out_channels: ``C * P`` decoder parameters per pixel.
@@ -81,12 +108,28 @@ class GatedPixelCNN(nn.Module):
   num_classes: int = 0
 
   @nn.compact
-  def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+  def __call__(self, x: jax.Array, labels: jax.Array | None = None, stage: str = "full",
+               links: list[jax.Array] | None = None):
     condition = None
     if self.num_classes:
       condition = nn.Embed(self.num_classes, 2 * self.channels, name="class_embedding")(labels)
-    v, h = GatedBlock(self.channels, self.first_kernel, first=True)(x, x, condition)
-    for _ in range(self.layers):
-      v, h = GatedBlock(self.channels, self.kernel)(v, h, condition)
+    blocks = [GatedBlock(self.channels, self.first_kernel, first=True)]
+    blocks += [GatedBlock(self.channels, self.kernel) for _ in range(self.layers)]
+    if stage == "links":
+      v, out = x, []
+      for block in blocks:
+        v, link = block.vertical(v, condition)
+        out.append(link)
+      return out
+    if stage == "rows":
+      h = x
+      for block, link in zip(blocks, links):
+        h = block.horizontal(h, link, condition)
+    elif stage == "full":
+      v, h = x, x
+      for block in blocks:
+        v, h = block(v, h, condition)
+    else:
+      raise ValueError(f"stage must be 'full', 'links' or 'rows', not {stage!r}")
     out = nn.relu(nn.Conv(self.head, (1, 1), name="head")(nn.relu(h)))
     return nn.Conv(self.out_channels, (1, 1), name="logits")(out)
