@@ -53,14 +53,11 @@ def main():
   import jax
 
   from jaxgan import config as config_lib
-  from jaxgan.run import build_step
+  from step_timing import compiled_step
 
   config = config_lib.load(args.config, {"data.name": "synthetic_images", "train.batch_size": "64",
                                          "train.num_devices": "1"})
-  *_, batch, state, _, step_fn = build_step(config)
-  fn = step_fn.lower(state, batch).compile()
-  state, metrics = fn(state, batch)
-  jax.block_until_ready(state)
+  fn, state, batch = compiled_step(config)  # compiled and warmed up by one step
   with tempfile.TemporaryDirectory() as tmp:
     began = time.perf_counter()
     with jax.profiler.trace(tmp):

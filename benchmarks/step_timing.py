@@ -1,4 +1,5 @@
-"""Shared by the step benchmarks (``conv_paths.py``, ``dcgan_conv_variants.py``): a recipe's
+"""Shared by the step benchmarks (``conv_paths.py``, ``dcgan_conv_variants.py``,
+``profile_step.py``): a recipe's
 compiled train step, optionally traced with some ``jaxgan`` functions replaced, and its
 steps/s over a few calls, so that variants can be timed in alternating rounds in one
 process (the machine's speed drifts; only figures of one round compare)."""
