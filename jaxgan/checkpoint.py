@@ -161,6 +161,37 @@ def _quiet_closed_loop_noise() -> None:
 
   hook._jaxgan_filter = True
   sys.unraisablehook = hook
+  logging.getLogger("asyncio").addFilter(_drop_orphaned_orbax_task)
+
+
+# The status codes tensorstore (orbax's storage layer) puts in front of its error messages.
+_TENSORSTORE_STATUS = ("DATA_LOSS:", "NOT_FOUND:", "INVALID_ARGUMENT:", "FAILED_PRECONDITION:",
+                       "OUT_OF_RANGE:", "RESOURCE_EXHAUSTED:", "UNKNOWN:", "INTERNAL:", "UNAVAILABLE:")
+
+
+def _raised_in_orbax(exc_info) -> bool:
+  """Whether a failure came from orbax's checkpoint I/O: raised in an orbax module, or a
+  tensorstore status error (raised from tensorstore's C++ futures, so with no orbax frame)."""
+  if not exc_info or exc_info[1] is None:
+    return False
+  if str(exc_info[1]).startswith(_TENSORSTORE_STATUS):
+    return True
+  tb = exc_info[2]
+  while tb is not None:
+    if f"{os.sep}orbax{os.sep}" in tb.tb_frame.f_code.co_filename:
+      return True
+    tb = tb.tb_next
+  return False
+
+
+def _drop_orphaned_orbax_task(record: logging.LogRecord) -> bool:
+  """A logging filter for the ``asyncio`` logger: False (drop) for the "Task exception was
+  never retrieved" report of an orbax task whose failure was already raised to jaxgan as a
+  damaged-checkpoint error (the same read fails in several of orbax's tasks; the one jaxgan
+  awaited becomes its message, the others are garbage-collected later and, on a loaded
+  machine, reported after it). Every other record passes."""
+  return not (str(record.msg).startswith("Task exception was never retrieved")
+              and _raised_in_orbax(record.exc_info))
 
 
 DISK_FULL = ("RESOURCE_EXHAUSTED", "No space left on device", "Disk quota exceeded")

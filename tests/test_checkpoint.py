@@ -72,3 +72,40 @@ def test_partial_checkpoint_is_ignored(tmp_path):
   fresh = Checkpointer(str(tmp_path / "c"), keep=3)
   assert fresh.steps() == [1]
   assert fresh.restore(_state(5))[2] == 1
+
+
+def test_orphaned_orbax_task_reports_are_dropped_and_others_kept():
+  """The asyncio filter drops "Task exception was never retrieved" only for exceptions raised
+  inside orbax or by tensorstore; the same report from any other code, and every other
+  record, passes."""
+  import logging
+  import sys
+  from jaxgan.checkpoint import _drop_orphaned_orbax_task
+
+  def exc_info_from(filename):
+    namespace = {}
+    exec(compile("def fail():\n  raise RuntimeError('damaged')\n", filename, "exec"), namespace)
+    try:
+      namespace["fail"]()
+    except RuntimeError:
+      return sys.exc_info()
+
+  def record(msg, exc_info):
+    return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, msg, None, exc_info)
+
+  orbax_file = os.path.join(os.sep, "site-packages", "orbax", "checkpoint", "reader.py")
+  other_file = os.path.join(os.sep, "site-packages", "mylib", "reader.py")
+  never = "Task exception was never retrieved\nfuture: <Task finished>"
+  assert not _drop_orphaned_orbax_task(record(never, exc_info_from(orbax_file)))
+  assert _drop_orphaned_orbax_task(record(never, exc_info_from(other_file)))
+  assert _drop_orphaned_orbax_task(record("Unclosed client session", exc_info_from(orbax_file)))
+  assert _drop_orphaned_orbax_task(record(never, None))
+  try:  # tensorstore's own errors carry a status code and no orbax frame
+    raise ValueError('DATA_LOSS: Error opening "zarr" driver: Error reading "a/.zarray"')
+  except ValueError:
+    assert not _drop_orphaned_orbax_task(record(never, sys.exc_info()))
+  try:
+    raise ValueError("DATA_LOSS is not a status prefix here")
+  except ValueError:
+    assert _drop_orphaned_orbax_task(record(never, sys.exc_info()))
+
