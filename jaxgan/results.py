@@ -279,6 +279,14 @@ def _uniform_noise(data_config, num: int) -> np.ndarray:
   return np.random.default_rng(0).uniform(-1, 1, (num, *spec.shape)).astype(np.float32)
 
 
+def _coverage_columns(extractor: str) -> tuple[Column, ...]:
+  """Precision/recall and density/coverage in the features of ``extractor`` (lenet, inception)."""
+  return (Column("precision", "precision", _f3, metric=f"prd_{extractor}"),
+          Column("recall", "recall", _f3, metric=f"prd_{extractor}"),
+          Column("density", "density", _f3, metric=f"dc_{extractor}"),
+          Column("coverage", "coverage", _f3, metric=f"dc_{extractor}"))
+
+
 DIGITS_COLUMNS = (Column("classes found", "classes_found", _int), Column("largest class share", "max_class_share", _pct),
                   Column("mean top-class probability", "mean_top_prob", _f3))
 DIGITS_PROTOCOL = "python -m jaxgan.evaluate --workdir W --metrics digits_classes --num_samples 1000"
@@ -308,10 +316,7 @@ TABLES.register("mnist")(Table(
              Images("uniform noise in [-1, 1]", "uniform_noise", _uniform_noise)),
     metrics=("fd_lenet", "kid_lenet", "prd_lenet", "dc_lenet", "classes_lenet"),
     columns=(Column("FD-LeNet", "fd", _sig, metric="fd_lenet"), Column("KID", "kid", _sig, metric="kid_lenet"),
-             Column("precision", "precision", _f3, metric="prd_lenet"),
-             Column("recall", "recall", _f3, metric="prd_lenet"),
-             Column("density", "density", _f3, metric="dc_lenet"),
-             Column("coverage", "coverage", _f3, metric="dc_lenet"),
+             *_coverage_columns("lenet"),
              Column("classes", "modes_captured", _int, metric="classes_lenet"),
              Column("class KL to uniform", "kl_to_uniform", _f3, metric="classes_lenet"),
              Column("training wall time", "train_wall_s", _minutes, metric="run")),
@@ -319,6 +324,8 @@ TABLES.register("mnist")(Table(
     protocol=("python -m jaxgan.evaluate --workdir W --metrics fd_lenet,kid,prd,dc,classes --num_samples 10000 "
               "(yardsticks: --images X.npz --data mnist); needs the MNIST files in $JAXGAN_DATA_DIR/mnist"),
     prepare=_lenet_classifier))
+
+
 def _lucic_fid_table(data: str, title: str) -> Table:
   """Inception FID on the protocol of Lucic et al. 2018 ("Are GANs Created Equal?", Sec. 4):
   10,000 samples against the 10,000 test images, beside the real-data floor (the first
@@ -332,10 +339,7 @@ def _lucic_fid_table(data: str, title: str) -> Table:
       metrics=("fid", "kid_inception", "prd_inception", "dc_inception"),
       columns=(Column("FID", "fd", _sig, metric="fid"),
                Column("KID x 10^3", "kid", lambda v: _sig(1e3 * v), metric="kid_inception"),
-               Column("precision", "precision", _f3, metric="prd_inception"),
-               Column("recall", "recall", _f3, metric="prd_inception"),
-               Column("density", "density", _f3, metric="dc_inception"),
-               Column("coverage", "coverage", _f3, metric="dc_inception"),
+               *_coverage_columns("inception"),
                Column("training wall time", "train_wall_s", _minutes, metric="run")),
       num_samples=10_000,
       protocol=(f"python -m jaxgan.evaluate --workdir W --metrics fid,kid_inception,prd_inception,dc_inception "
