@@ -149,8 +149,9 @@ def _quiet_closed_loop_noise() -> None:
   """After a failed read or write (damaged files, a full disk), tensorstore's threads keep
   completing futures of orbax's already closed event loop; each completion is reported as
   an unraisable ``RuntimeError('Event loop is closed')`` (hundreds of tracebacks that bury
-  jaxgan's own message). This drops exactly those reports and passes every other one on;
-  installed once, by the first :class:`Checkpointer`."""
+  jaxgan's own message). This drops exactly those reports and passes every other one on,
+  and adds :func:`_drop_orphaned_orbax_task` to the ``asyncio`` logger for the same read's
+  other failed tasks; installed once, by the first :class:`Checkpointer`."""
   previous = sys.unraisablehook
   if getattr(previous, "_jaxgan_filter", False):
     return

